@@ -1,0 +1,50 @@
+# Tongban: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BENCH  ?=
+
+.PHONY: demo test test-sqlite test-postgres lint typecheck check bench messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## make demo: install, migrate SQLite under var/, load 示范市 and serve on 127.0.0.1:8000
+demo: $(STAMP)
+	mkdir -p var
+	$(BIN)/tongban demo
+	$(BIN)/tongban serve
+
+## make test: the whole suite on SQLite, then on PostgreSQL when TONGBAN_TEST_POSTGRES_URL is set
+test: $(STAMP)
+	$(BIN)/python -m tests.check_postgres
+	DATABASE_URL= $(BIN)/pytest -q
+	@if [ -n "$$TONGBAN_TEST_POSTGRES_URL" ]; then \
+		echo "== the same suite on PostgreSQL"; \
+		DATABASE_URL="$$TONGBAN_TEST_POSTGRES_URL" $(BIN)/pytest -q; \
+	else echo "== TONGBAN_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check tongban tests bench
+	$(BIN)/ruff format --check tongban tests bench
+	$(BIN)/lint-imports
+	DATABASE_URL= $(BIN)/tongban manage makemigrations --check --dry-run
+
+typecheck: $(STAMP)
+	$(BIN)/mypy tongban
+
+check: test lint typecheck
+
+## make bench [BENCH=name]: run benchmarks, write bench/results/<name>.json
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH)
+
+messages: $(STAMP)
+	cd tongban && ../$(BIN)/python -m tongban.platform.ui.i18n compile
+
+clean:
+	rm -rf $(VENV) var/tongban.sqlite3* var/media

@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from tongban.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("accounts/", include("tongban.platform.accounts.urls")),
+    path("notifications/", include("tongban.platform.notify.urls")),
+    path("files/", include("tongban.platform.files.urls")),
+    path("audit/", include("tongban.platform.audit.urls")),
+    path("calendar/", include("tongban.platform.calendar.urls")),
+    path("", include("django_prometheus.urls")),
+    path("", include("tongban.platform.ui.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
