@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "tongban.platform.files",
     "tongban.platform.ui",
     "tongban.platform.api",
+    # outside the platform: loads the demo city
+    "tongban.demo",
 ]
 
 MIDDLEWARE = [
@@ -130,10 +132,12 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tongban.platform.accounts.middleware.IdleTimeoutMiddleware",
     "tongban.platform.accounts.middleware.MfaEnforcementMiddleware",
+    "tongban.platform.accounts.middleware.ActingForMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "tongban.platform.access.decorators.DenyByDefaultMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -153,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tongban.platform.ui.context_processors.shell",
+                "tongban.platform.notify.context_processors.unread",
             ],
         },
     },

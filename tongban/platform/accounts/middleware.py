@@ -62,3 +62,13 @@ class MfaEnforcementMiddleware:
                 )
             return redirect("accounts:mfa")
         return self.get_response(request)
+
+
+class ActingForMiddleware:
+    """Puts the legal person an agent acts for into the audit context (filled in by accounts)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
