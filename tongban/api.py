@@ -1,13 +1,51 @@
-"""The JSON API (Django Ninja), served under /api/ with OpenAPI docs at /api/docs."""
+"""The JSON API (Django Ninja) under /api/, OpenAPI docs at /api/docs.
+
+Deny by default: every endpoint requires a signed-in session (with CSRF) or a personal
+access token (``Authorization: Bearer <token>``), unless it says ``auth=None``; each
+endpoint then checks its permission with ``access.services.require``/``scope_queryset``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.security import SessionAuth
+
+from tongban.platform.api.endpoints import router as platform_router
+from tongban.platform.api.errors import install_error_handlers
+
+
+class ActiveSessionAuth(SessionAuth):
+    """Session auth that hands the user to the endpoint as ``request.auth``."""
+
+    def authenticate(self, request: Any, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+def _auth_classes() -> list[Any]:
+    classes: list[Any] = [ActiveSessionAuth()]
+    try:
+        from tongban.platform.accounts.api_auth import TokenAuth
+    except ImportError:
+        return classes
+    return [*classes, TokenAuth()]
+
 
 api = NinjaAPI(
     title="Tongban 通办 API",
     version="1",
-    description="统一应用支撑平台 API. Session auth for the browser, personal access tokens "
-    "(Authorization: Bearer ...) for machines.",
+    description=(
+        "统一应用支撑平台 API. Browser clients use the session (with the CSRF token); "
+        "machines use a personal access token: `Authorization: Bearer <token>`. Errors "
+        'always have the shape `{"code": ..., "message": ..., "details": [...]}` with the '
+        "message in the caller's language (Accept-Language)."
+    ),
     urls_namespace="api",
+    auth=_auth_classes(),
 )
+install_error_handlers(api)
+api.add_router("/platform/", platform_router)

@@ -14,7 +14,6 @@ urlpatterns = [
     path("files/", include("tongban.platform.files.urls")),
     path("audit/", include("tongban.platform.audit.urls")),
     path("calendar/", include("tongban.platform.calendar.urls")),
-    path("", include("django_prometheus.urls")),
     path("", include("tongban.platform.ui.urls")),
 ]
 

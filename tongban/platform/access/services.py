@@ -37,7 +37,9 @@ class ScopePaths:
 
     ``owner`` names a user foreign key (for the "self" scope); ``unit``, ``department`` and
     ``division`` name foreign keys to ``orgs.Unit``, ``orgs.Department`` and
-    ``orgs.Division``. A scope the model cannot express grants nothing.
+    ``orgs.Division``; an empty string means the model itself is that thing (scoping the
+    ``Department`` table: ``ScopePaths(department="", division="division")``). ``None``:
+    the model cannot express that scope, which then grants nothing.
     """
 
     owner: str | None = None
@@ -110,34 +112,44 @@ def _range(lookup: str, path: str) -> Q:
     return Q(**{f"{lookup}__gte": path, f"{lookup}__lt": path + PATH_END})
 
 
+def _field(prefix: str, name: str) -> str:
+    """``unit`` + ``path`` → ``unit__path``; an empty prefix means the row itself."""
+    return f"{prefix}__{name}" if prefix else name
+
+
+def _key(prefix: str) -> str:
+    return f"{prefix}_id" if prefix else "pk"
+
+
 def _grant_filter(grant: Grant, actor: Any, paths: ScopePaths) -> Q | None:
     """The rows one grant opens, or None when the model cannot express the scope."""
     scope = grant.scope
+    unit, department, division = paths.unit, paths.department, paths.division
     if scope == Scope.SELF:
-        return Q(**{f"{paths.owner}_id": actor.pk}) if paths.owner else None
+        return Q(**{_key(paths.owner): actor.pk}) if paths.owner is not None else None
     if scope == Scope.UNIT:
-        return Q(**{f"{paths.unit}_id": grant.unit_id}) if paths.unit else None
+        return Q(**{_key(unit): grant.unit_id}) if unit is not None else None
     if scope == Scope.UNIT_TREE:
-        return _range(f"{paths.unit}__path", grant.unit_path) if paths.unit else None
+        return _range(_field(unit, "path"), grant.unit_path) if unit is not None else None
     if scope == Scope.DEPARTMENT:
-        if paths.department:
-            return Q(**{f"{paths.department}_id": grant.department_id})
-        if paths.unit:
-            return Q(**{f"{paths.unit}__department_id": grant.department_id})
+        if department is not None:
+            return Q(**{_key(department): grant.department_id})
+        if unit is not None:
+            return Q(**{_field(unit, "department_id"): grant.department_id})
         return None
     if scope == Scope.DEPARTMENT_TREE:
-        if paths.department:
-            return _range(f"{paths.department}__path", grant.department_path)
-        if paths.unit:
-            return _range(f"{paths.unit}__department_path", grant.department_path)
+        if department is not None:
+            return _range(_field(department, "path"), grant.department_path)
+        if unit is not None:
+            return _range(_field(unit, "department_path"), grant.department_path)
         return None
     if scope == Scope.DIVISION:
-        if paths.division:
-            return _range(f"{paths.division}__path", grant.division_path)
-        if paths.department:
-            return _range(f"{paths.department}__division_path", grant.division_path)
-        if paths.unit:
-            return _range(f"{paths.unit}__division_path", grant.division_path)
+        if division is not None:
+            return _range(_field(division, "path"), grant.division_path)
+        if department is not None:
+            return _range(_field(department, "division_path"), grant.division_path)
+        if unit is not None:
+            return _range(_field(unit, "division_path"), grant.division_path)
         return None
     return None
 
