@@ -43,8 +43,10 @@ check: test lint typecheck
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
 
+## make messages: extract msgids into tongban/locale/en, then compile; lists untranslated strings
 messages: $(STAMP)
-	cd tongban && ../$(BIN)/python -m tongban.platform.ui.i18n compile
+	$(BIN)/python -m tongban.platform.ui.i18n update
+	$(BIN)/python -m tongban.platform.ui.i18n compile
 
 clean:
 	rm -rf $(VENV) var/tongban.sqlite3* var/media
