@@ -11,8 +11,10 @@ def main() -> int:
     required = os.environ.get("TONGBAN_REQUIRE_POSTGRES") == "1"
     if not url:
         if required:
-            print("TONGBAN_REQUIRE_POSTGRES=1 but TONGBAN_TEST_POSTGRES_URL is not set",
-                  file=sys.stderr)
+            print(
+                "TONGBAN_REQUIRE_POSTGRES=1 but TONGBAN_TEST_POSTGRES_URL is not set",
+                file=sys.stderr,
+            )
             return 1
         return 0
     import dj_database_url
@@ -21,8 +23,11 @@ def main() -> int:
     config = dj_database_url.parse(url)
     try:
         with psycopg.connect(
-            host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432,
-            user=config["USER"], password=config["PASSWORD"] or None, dbname="postgres",
+            host=config["HOST"] or "127.0.0.1",
+            port=config["PORT"] or 5432,
+            user=config["USER"],
+            password=config["PASSWORD"] or None,
+            dbname="postgres",
             connect_timeout=5,
         ):
             pass

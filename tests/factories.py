@@ -13,32 +13,47 @@ from tongban.platform.accounts.idnumbers import make_resident_id, make_uscc
 from tongban.platform.accounts.models import LegalPerson, NaturalPerson, User
 from tongban.platform.crypto.masking import mask_id_number
 from tongban.platform.crypto.sm import lookup_hmac
-from tongban.platform.orgs.models import Department, Division, Posting, Position, Unit
+from tongban.platform.orgs.models import Department, Division, Position, Posting, Unit
 
 PASSWORD = "Test@2026x"
 _counter = itertools.count(1)
 
 
-def division(code: str = "990100000000", name: str = "示范市", level: int = 2,
-             parent: Division | None = None) -> Division:
+def division(
+    code: str = "990100000000", name: str = "示范市", level: int = 2, parent: Division | None = None
+) -> Division:
     path = (parent.path if parent else "/") + code + "/"
     return Division.objects.create(code=code, name=name, level=level, parent=parent, path=path)
 
 
-def department(division_obj: Division, code: str, name: str,
-               parent: Department | None = None) -> Department:
+def department(
+    division_obj: Division, code: str, name: str, parent: Department | None = None
+) -> Department:
     number = next(_counter)
     uscc = make_uscc("1", "1", division_obj.code[:6], f"{number:08d}0")
     path = (parent.path if parent else "/") + code + "/"
-    return Department.objects.create(division=division_obj, code=code, uscc=uscc, name=name,
-                                     parent=parent, path=path, division_path=division_obj.path)
+    return Department.objects.create(
+        division=division_obj,
+        code=code,
+        uscc=uscc,
+        name=name,
+        parent=parent,
+        path=path,
+        division_path=division_obj.path,
+    )
 
 
 def unit(department_obj: Department, code: str, name: str, parent: Unit | None = None) -> Unit:
     path = (parent.path if parent else "/") + code + "/"
-    return Unit.objects.create(department=department_obj, code=code, name=name, parent=parent,
-                               path=path, department_path=department_obj.path,
-                               division_path=department_obj.division_path)
+    return Unit.objects.create(
+        department=department_obj,
+        code=code,
+        name=name,
+        parent=parent,
+        path=path,
+        department_path=department_obj.path,
+        division_path=department_obj.division_path,
+    )
 
 
 def role(code: str, permissions: list[str] | None = None, **extra: Any) -> Role:
@@ -51,12 +66,25 @@ def role(code: str, permissions: list[str] | None = None, **extra: Any) -> Role:
     return role_obj
 
 
-def staff(username: str, unit_obj: Unit | None = None, *, role_obj: Role | None = None,
-          scope: str = Scope.UNIT, admin_role: str = "", position: str = "科员",
-          **extra: Any) -> User:
-    user = User.objects.create_user(username, PASSWORD, display_name=extra.pop("name", username),
-                                    kind="staff", admin_role=admin_role,
-                                    is_staff=bool(admin_role), **extra)
+def staff(
+    username: str,
+    unit_obj: Unit | None = None,
+    *,
+    role_obj: Role | None = None,
+    scope: str = Scope.UNIT,
+    admin_role: str = "",
+    position: str = "科员",
+    **extra: Any,
+) -> User:
+    user = User.objects.create_user(
+        username,
+        PASSWORD,
+        display_name=extra.pop("name", username),
+        kind="staff",
+        admin_role=admin_role,
+        is_staff=bool(admin_role),
+        **extra,
+    )
     if unit_obj is not None:
         position_obj, _ = Position.objects.get_or_create(code=position, defaults={"name": position})
         Posting.objects.create(user=user, unit=unit_obj, position=position_obj)
@@ -72,22 +100,32 @@ def staff(username: str, unit_obj: Unit | None = None, *, role_obj: Role | None 
     return user
 
 
-def person(name: str = "张三", *, area: str = "990102", birth: dt.date = dt.date(1990, 5, 17),
-           sequence: int | None = None) -> NaturalPerson:
+def person(
+    name: str = "张三",
+    *,
+    area: str = "990102",
+    birth: dt.date = dt.date(1990, 5, 17),
+    sequence: int | None = None,
+) -> NaturalPerson:
     number = make_resident_id(area, birth, sequence if sequence is not None else next(_counter))
     return NaturalPerson.objects.create(
-        name=name, id_number=number, id_number_hmac=lookup_hmac(number, purpose="person.id_number"),
-        id_number_masked=mask_id_number(number), birth_date=birth,
+        name=name,
+        id_number=number,
+        id_number_hmac=lookup_hmac(number, purpose="person.id_number"),
+        id_number_masked=mask_id_number(number),
+        birth_date=birth,
     )
 
 
 def citizen(username: str = "citizen", name: str = "张三") -> User:
-    return User.objects.create_user(username, PASSWORD, display_name=name, kind="public",
-                                    person=person(name))
+    return User.objects.create_user(
+        username, PASSWORD, display_name=name, kind="public", person=person(name)
+    )
 
 
 def enterprise(name: str = "示范市测试科技有限公司") -> LegalPerson:
     number = next(_counter)
     uscc = make_uscc("9", "1", "990100", f"MA{number:06d}X")
-    return LegalPerson.objects.create(name=name, uscc=uscc, kind="enterprise",
-                                      legal_representative="李四")
+    return LegalPerson.objects.create(
+        name=name, uscc=uscc, kind="enterprise", legal_representative="李四"
+    )

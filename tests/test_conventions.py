@@ -60,8 +60,11 @@ def _api_operations() -> list[tuple[str, str]]:
     for route, methods in schema["paths"].items():
         for method, operation in methods.items():
             operations.append((method.upper(), route, operation))
-    return [(method, route) for method, route, operation in operations
-            if operation.get("security", True) != []]
+    return [
+        (method, route)
+        for method, route, operation in operations
+        if operation.get("security", True) != []
+    ]
 
 
 @pytest.mark.django_db

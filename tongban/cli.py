@@ -8,7 +8,10 @@ import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (management command, help)
-    "demo": ("demo", "migrate, then load the demo city 示范市 (safe to run again) and print logins"),
+    "demo": (
+        "demo",
+        "migrate, load the demo city 示范市 (safe to repeat), print logins",
+    ),
     "serve": ("serve", "serve the platform (development server on 127.0.0.1:8000 + a worker)"),
     "worker": ("worker", "run the background worker (events, notifications, scheduled jobs)"),
     "migrate": ("migrate", "create or update the database tables"),
@@ -30,8 +33,11 @@ def usage() -> str:
         "Tongban (通办) e-government platform. Commands:",
     ]
     lines += [f"  {name.ljust(width)}{text}" for name, (_, text) in COMMANDS.items()]
-    lines += ["", "Each command takes --help. Settings come from environment variables",
-              "(see docs/DEPLOY.md)."]
+    lines += [
+        "",
+        "Each command takes --help. Settings come from environment variables",
+        "(see docs/DEPLOY.md).",
+    ]
     return "\n".join(lines)
 
 

@@ -195,10 +195,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 8}},
-    {"NAME": "tongban.platform.accounts.passwords.CharacterClassValidator",
-     "OPTIONS": {"min_classes": 3}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {
+        "NAME": "tongban.platform.accounts.passwords.CharacterClassValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
@@ -246,8 +250,9 @@ STATIC_ROOT = Path(env_str("TONGBAN_STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env_str("TONGBAN_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": env_str("TONGBAN_FILE_STORAGE",
-                                   "django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env_str("TONGBAN_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
@@ -268,7 +273,8 @@ TONGBAN_EVENT_MAX_ATTEMPTS = env_int("TONGBAN_EVENT_MAX_ATTEMPTS", 8)
 # Notifications
 EMAIL_BACKEND = env_str(
     "TONGBAN_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if not PRODUCTION
+    "django.core.mail.backends.console.EmailBackend"
+    if not PRODUCTION
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("TONGBAN_EMAIL_HOST", "localhost")
@@ -277,8 +283,9 @@ EMAIL_HOST_USER = env_str("TONGBAN_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("TONGBAN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("TONGBAN_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("TONGBAN_EMAIL_FROM", "tongban@localhost")
-TONGBAN_SMS_GATEWAY = env_str("TONGBAN_SMS_GATEWAY",
-                              "tongban.platform.notify.sms.LoggingSmsGateway")
+TONGBAN_SMS_GATEWAY = env_str(
+    "TONGBAN_SMS_GATEWAY", "tongban.platform.notify.sms.LoggingSmsGateway"
+)
 
 TONGBAN_CITY_NAME = env_str("TONGBAN_CITY_NAME", "示范市")
 

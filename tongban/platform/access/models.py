@@ -38,8 +38,9 @@ class Role(models.Model):
     code = models.CharField(_("编码"), max_length=60, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     description = models.TextField(_("说明"), blank=True)
-    permissions = models.ManyToManyField(Permission, verbose_name=_("权限"), blank=True,
-                                         related_name="roles")
+    permissions = models.ManyToManyField(
+        Permission, verbose_name=_("权限"), blank=True, related_name="roles"
+    )
     requires_mfa = models.BooleanField(_("必须双因素认证"), default=False)
     for_public = models.BooleanField(_("公众角色"), default=False)
 
@@ -53,20 +54,48 @@ class Role(models.Model):
 
 
 class RoleAssignment(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"),
-                             on_delete=models.CASCADE, related_name="role_assignments")
-    role = models.ForeignKey(Role, verbose_name=_("角色"), on_delete=models.PROTECT,
-                             related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+    )
+    role = models.ForeignKey(
+        Role, verbose_name=_("角色"), on_delete=models.PROTECT, related_name="assignments"
+    )
     scope = models.CharField(_("数据范围"), max_length=20, choices=Scope.choices)
-    unit = models.ForeignKey("orgs.Unit", verbose_name=_("科室"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
-    department = models.ForeignKey("orgs.Department", verbose_name=_("部门"), null=True,
-                                   blank=True, on_delete=models.PROTECT, related_name="+")
-    division = models.ForeignKey("orgs.Division", verbose_name=_("行政区划"), null=True,
-                                 blank=True, on_delete=models.PROTECT, related_name="+")
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("授权人"),
-                                   null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("科室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "orgs.Department",
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    division = models.ForeignKey(
+        "orgs.Division",
+        verbose_name=_("行政区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授权人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     granted_at = models.DateTimeField(_("授权时间"), default=timezone.now)
     valid_until = models.DateTimeField(_("有效期至"), null=True, blank=True)
 

@@ -21,10 +21,18 @@ WORKBENCH = register("ui.workbench", "使用工作台")
 
 # What each administrator role (三权分立) may do, everywhere.
 ADMIN_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "system_admin": frozenset({ORGS_VIEW, ORGS_MANAGE, USERS_VIEW, USERS_MANAGE,
-                               CALENDAR_MANAGE, NOTIFY_TEMPLATE_MANAGE, SYSTEM_HEALTH,
-                               WORKBENCH}),
-    "security_admin": frozenset({USERS_VIEW, ROLES_ASSIGN, ORGS_VIEW, SYSTEM_HEALTH,
-                                 WORKBENCH}),
+    "system_admin": frozenset(
+        {
+            ORGS_VIEW,
+            ORGS_MANAGE,
+            USERS_VIEW,
+            USERS_MANAGE,
+            CALENDAR_MANAGE,
+            NOTIFY_TEMPLATE_MANAGE,
+            SYSTEM_HEALTH,
+            WORKBENCH,
+        }
+    ),
+    "security_admin": frozenset({USERS_VIEW, ROLES_ASSIGN, ORGS_VIEW, SYSTEM_HEALTH, WORKBENCH}),
     "auditor": frozenset({AUDIT_VIEW, AUDIT_VERIFY, USERS_VIEW, ORGS_VIEW, WORKBENCH}),
 }

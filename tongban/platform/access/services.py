@@ -154,8 +154,9 @@ def _grant_filter(grant: Grant, actor: Any, paths: ScopePaths) -> Q | None:
     return None
 
 
-def scope_queryset(actor: Any, queryset: models.QuerySet[ModelT], permission: str,
-                   paths: ScopePaths) -> models.QuerySet[ModelT]:
+def scope_queryset(
+    actor: Any, queryset: models.QuerySet[ModelT], permission: str, paths: ScopePaths
+) -> models.QuerySet[ModelT]:
     """Narrow ``queryset`` to the rows the actor may see under ``permission``.
 
     Deny by default: no grant, or only grants the model cannot express, gives no rows.
@@ -183,14 +184,22 @@ def deny(actor: Any, permission: str, *, target: models.Model | None = None) -> 
     """Audit a refused action (in its own transaction) and raise ``PermissionDenied``."""
     with transaction.atomic():
         audit_record(
-            action=f"{permission}", actor=actor, target=target,
-            outcome=Outcome.DENIED, detail={"reason": "permission"},
+            action=f"{permission}",
+            actor=actor,
+            target=target,
+            outcome=Outcome.DENIED,
+            detail={"reason": "permission"},
         )
     raise PermissionDenied(_("您没有执行此操作的权限"))
 
 
-def require(actor: Any, permission: str, *, target: models.Model | None = None,
-            paths: ScopePaths | None = None) -> None:
+def require(
+    actor: Any,
+    permission: str,
+    *,
+    target: models.Model | None = None,
+    paths: ScopePaths | None = None,
+) -> None:
     """Raise ``PermissionDenied`` unless the actor holds ``permission`` (over ``target``)."""
     if target is not None and paths is not None:
         allowed = can_access(actor, target, permission, paths)
@@ -222,9 +231,17 @@ class AssignmentError(ValueError):
 
 
 @transaction.atomic
-def role_assign(*, actor: User, user: User, role: Role, scope: str,
-                unit: Any = None, department: Any = None, division: Any = None,
-                valid_until: Any = None) -> RoleAssignment:
+def role_assign(
+    *,
+    actor: User,
+    user: User,
+    role: Role,
+    scope: str,
+    unit: Any = None,
+    department: Any = None,
+    division: Any = None,
+    valid_until: Any = None,
+) -> RoleAssignment:
     """Give ``user`` a role with a data scope. Only holders of ``access.role.assign``
     (the security administrator) may; nobody may assign roles to themselves."""
     require(actor, ROLES_ASSIGN)
@@ -239,15 +256,27 @@ def role_assign(*, actor: User, user: User, role: Role, scope: str,
     if scope == Scope.DIVISION and division is None:
         raise AssignmentError(_("区划范围的授权必须指定行政区划"))
     assignment = RoleAssignment.objects.create(
-        user=user, role=role, scope=scope, unit=unit, department=department,
-        division=division, granted_by=actor, valid_until=valid_until,
+        user=user,
+        role=role,
+        scope=scope,
+        unit=unit,
+        department=department,
+        division=division,
+        granted_by=actor,
+        valid_until=valid_until,
     )
     audit_record(
-        action="access.role.assign", actor=actor, target=assignment,
-        detail={"user": user.username, "role": role.code, "scope": scope,
-                "unit": getattr(unit, "code", None),
-                "department": getattr(department, "code", None),
-                "division": getattr(division, "code", None)},
+        action="access.role.assign",
+        actor=actor,
+        target=assignment,
+        detail={
+            "user": user.username,
+            "role": role.code,
+            "scope": scope,
+            "unit": getattr(unit, "code", None),
+            "department": getattr(department, "code", None),
+            "division": getattr(division, "code", None),
+        },
     )
     forget_grants(user)
     return assignment
@@ -257,8 +286,13 @@ def role_assign(*, actor: User, user: User, role: Role, scope: str,
 def role_revoke(*, actor: User, assignment: RoleAssignment) -> None:
     require(actor, ROLES_ASSIGN)
     audit_record(
-        action="access.role.revoke", actor=actor, target=assignment,
-        detail={"user": assignment.user.username, "role": assignment.role.code,
-                "scope": assignment.scope},
+        action="access.role.revoke",
+        actor=actor,
+        target=assignment,
+        detail={
+            "user": assignment.user.username,
+            "role": assignment.role.code,
+            "scope": assignment.scope,
+        },
     )
     assignment.delete()

@@ -29,8 +29,9 @@ class InvalidIdNumber(ValueError):
 
 
 def resident_check_char(first17: str) -> str:
-    total = sum(int(digit) * weight for digit, weight in zip(first17, RESIDENT_WEIGHTS,
-                                                             strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first17, RESIDENT_WEIGHTS, strict=True)
+    )
     return RESIDENT_CHECK[total % 11]
 
 
@@ -63,8 +64,10 @@ def resident_is_male(number: str) -> bool:
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_ALPHABET.index(char) * weight
-                for char, weight in zip(first17, USCC_WEIGHTS, strict=True))
+    total = sum(
+        USCC_ALPHABET.index(char) * weight
+        for char, weight in zip(first17, USCC_WEIGHTS, strict=True)
+    )
     check = 31 - total % 31
     return USCC_ALPHABET[0 if check == 31 else check]
 

@@ -22,8 +22,11 @@ class IdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            limit = (settings.TONGBAN_STAFF_IDLE_SECONDS if user.kind == "staff"
-                     else settings.TONGBAN_PUBLIC_IDLE_SECONDS)
+            limit = (
+                settings.TONGBAN_STAFF_IDLE_SECONDS
+                if user.kind == "staff"
+                else settings.TONGBAN_PUBLIC_IDLE_SECONDS
+            )
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - int(last_seen) > limit:

@@ -40,8 +40,7 @@ class AdminRole(models.TextChoices):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, username: str, password: str | None = None,
-                    **extra: Any) -> User:
+    def create_user(self, username: str, password: str | None = None, **extra: Any) -> User:
         if not username:
             raise ValueError("username is required")
         user = self.model(username=username, **extra)
@@ -52,8 +51,7 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, username: str, password: str | None = None,
-                         **extra: Any) -> User:
+    def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("kind", UserKind.STAFF)
         extra.setdefault("admin_role", AdminRole.SYSTEM)
         extra.setdefault("is_staff", True)
@@ -65,10 +63,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     username = models.CharField(_("用户名"), max_length=150, unique=True)
     display_name = models.CharField(_("姓名"), max_length=100)
     kind = models.CharField(_("用户类型"), max_length=10, choices=UserKind.choices)
-    admin_role = models.CharField(_("管理员角色"), max_length=20, choices=AdminRole.choices,
-                                  default=AdminRole.NONE, blank=True)
-    person = models.OneToOneField("NaturalPerson", verbose_name=_("实名身份"), null=True,
-                                  blank=True, on_delete=models.PROTECT, related_name="user")
+    admin_role = models.CharField(
+        _("管理员角色"),
+        max_length=20,
+        choices=AdminRole.choices,
+        default=AdminRole.NONE,
+        blank=True,
+    )
+    person = models.OneToOneField(
+        "NaturalPerson",
+        verbose_name=_("实名身份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="user",
+    )
     email = models.EmailField(_("电子邮箱"), blank=True)
     mobile = EncryptedTextField(_("手机号码"), purpose="user.mobile", null=True, blank=True)
     mobile_masked = models.CharField(_("手机号码"), max_length=20, blank=True)
@@ -173,8 +182,13 @@ class LegalPerson(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=LegalPersonKind.choices)
     legal_representative = models.CharField(_("法定代表人"), max_length=100)
     legal_representative_person = models.ForeignKey(
-        NaturalPerson, verbose_name=_("法定代表人身份"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="represented_legal_persons")
+        NaturalPerson,
+        verbose_name=_("法定代表人身份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="represented_legal_persons",
+    )
     address = models.CharField(_("住所"), max_length=300, blank=True)
     registered_on = models.DateField(_("成立日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -190,12 +204,23 @@ class LegalPerson(models.Model):
 class AgentAuthorisation(models.Model):
     """A person's authority to act for a legal person (经办人授权)."""
 
-    agent = models.ForeignKey(User, verbose_name=_("经办人"), on_delete=models.CASCADE,
-                              related_name="agent_authorisations")
-    legal_person = models.ForeignKey(LegalPerson, verbose_name=_("法人"),
-                                     on_delete=models.CASCADE, related_name="agents")
-    granted_by = models.ForeignKey(User, verbose_name=_("授权人"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    agent = models.ForeignKey(
+        User,
+        verbose_name=_("经办人"),
+        on_delete=models.CASCADE,
+        related_name="agent_authorisations",
+    )
+    legal_person = models.ForeignKey(
+        LegalPerson, verbose_name=_("法人"), on_delete=models.CASCADE, related_name="agents"
+    )
+    granted_by = models.ForeignKey(
+        User,
+        verbose_name=_("授权人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     valid_from = models.DateField(_("生效日期"))
     valid_until = models.DateField(_("失效日期"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
@@ -205,9 +230,11 @@ class AgentAuthorisation(models.Model):
         verbose_name = _("经办人授权")
         verbose_name_plural = _("经办人授权")
         constraints = [
-            models.UniqueConstraint(fields=["agent", "legal_person"],
-                                    condition=Q(revoked_at__isnull=True),
-                                    name="accounts_one_live_authorisation"),
+            models.UniqueConstraint(
+                fields=["agent", "legal_person"],
+                condition=Q(revoked_at__isnull=True),
+                name="accounts_one_live_authorisation",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -215,15 +242,19 @@ class AgentAuthorisation(models.Model):
 
     def is_live(self, on: Any = None) -> bool:
         today = on or timezone.localdate()
-        return (self.revoked_at is None and self.valid_from <= today
-                and (self.valid_until is None or today <= self.valid_until))
+        return (
+            self.revoked_at is None
+            and self.valid_from <= today
+            and (self.valid_until is None or today <= self.valid_until)
+        )
 
 
 class AccessToken(models.Model):
     """A personal access token for machine clients; only its SM3 hash is stored."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE,
-                             related_name="access_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="access_tokens"
+    )
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=12, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)

@@ -31,7 +31,8 @@ class CharacterClassValidator:
                     "密码至少包含大写字母、小写字母、数字、符号中的%(n)d种",
                     "密码至少包含大写字母、小写字母、数字、符号中的%(n)d种",
                     self.min_classes,
-                ) % {"n": self.min_classes},
+                )
+                % {"n": self.min_classes},
                 code="password_too_simple",
             )
 

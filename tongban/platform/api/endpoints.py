@@ -77,19 +77,26 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/orgs/departments", response=list[DepartmentOut],
-            summary="Departments visible to the caller (orgs.view, scoped)")
+@router.get(
+    "/orgs/departments",
+    response=list[DepartmentOut],
+    summary="Departments visible to the caller (orgs.view, scoped)",
+)
 @paginate(Pagination)
 def departments(request: HttpRequest) -> Any:
     actor: Any = request.auth  # type: ignore[attr-defined]
     require(actor, ORGS_VIEW)
     queryset = Department.objects.select_related("division", "parent").order_by("code")
-    return scope_queryset(actor, queryset, ORGS_VIEW,
-                          ScopePaths(department="", division="division"))
+    return scope_queryset(
+        actor, queryset, ORGS_VIEW, ScopePaths(department="", division="division")
+    )
 
 
-@router.get("/audit/entries", response=list[AuditEntryOut],
-            summary="The audit log, newest first (auditor only)")
+@router.get(
+    "/audit/entries",
+    response=list[AuditEntryOut],
+    summary="The audit log, newest first (auditor only)",
+)
 @paginate(Pagination)
 def audit_entries(request: HttpRequest, action: str = "", actor_id: int | None = None) -> Any:
     actor: Any = request.auth  # type: ignore[attr-defined]

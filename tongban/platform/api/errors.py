@@ -39,8 +39,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def invalid(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
         details = [
-            {"field": ".".join(str(part) for part in item.get("loc", [])[1:]),
-             "message": item.get("msg", "")}
+            {
+                "field": ".".join(str(part) for part in item.get("loc", [])[1:]),
+                "message": item.get("msg", ""),
+            }
             for item in error.errors
         ]
         return respond(request, 422, error_body("invalid", _("提交的数据有误"), details))
@@ -48,8 +50,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DjangoValidationError)
     def invalid_business(request: HttpRequest, error: DjangoValidationError) -> HttpResponse:
         if hasattr(error, "error_dict"):
-            details = [{"field": field, "message": str(message)}
-                       for field, messages in error.message_dict.items() for message in messages]
+            details = [
+                {"field": field, "message": str(message)}
+                for field, messages in error.message_dict.items()
+                for message in messages
+            ]
         else:
             details = [{"field": "", "message": str(message)} for message in error.messages]
         message = details[0]["message"] if details else _("提交的数据有误")
@@ -57,12 +62,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ServiceError)
     def refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
-        return respond(request, error.status,
-                       error_body(error.code, error.message, error.details))
+        return respond(request, error.status, error_body(error.code, error.message, error.details))
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
-        return respond(request, 401, error_body("unauthenticated", _("请先登录或提供有效的访问令牌")))
+        return respond(
+            request, 401, error_body("unauthenticated", _("请先登录或提供有效的访问令牌"))
+        )
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, error: PermissionDenied) -> HttpResponse:

@@ -15,8 +15,17 @@ class AuditEntryAdmin(PlatformModelAdmin):
     """Read-only for auditors: nobody can add, change or delete audit entries."""
 
     view_permission = AUDIT_VIEW
-    list_display = ("seq", "occurred_at", "actor_label", "acting_for_label", "action",
-                    "object_type", "object_label", "outcome", "ip")
+    list_display = (
+        "seq",
+        "occurred_at",
+        "actor_label",
+        "acting_for_label",
+        "action",
+        "object_type",
+        "object_label",
+        "outcome",
+        "ip",
+    )
     list_filter = ("outcome", "action")
     search_fields = ("actor_label", "action", "object_id", "object_label", "request_id")
     ordering = ("-seq",)

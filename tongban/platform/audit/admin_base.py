@@ -31,7 +31,8 @@ class PlatformModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._holds(request, self.view_permission) or self._holds(
-            request, self.manage_permission)
+            request, self.manage_permission
+        )
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return self._holds(request, self.manage_permission)
@@ -57,13 +58,15 @@ class PlatformModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():
-            audit_record(action=self._action(obj, "delete"), actor=request.user,  # type: ignore[arg-type]
-                         target=obj)
+            audit_record(
+                action=self._action(obj, "delete"),
+                actor=request.user,  # type: ignore[arg-type]
+                target=obj,
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         with transaction.atomic():
             for obj in queryset:
-                audit_record(action=self._action(obj, "delete"),
-                             actor=request.user, target=obj)  # type: ignore[arg-type]
+                audit_record(action=self._action(obj, "delete"), actor=request.user, target=obj)  # type: ignore[arg-type]
             super().delete_queryset(request, queryset)

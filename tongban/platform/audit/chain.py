@@ -34,7 +34,10 @@ CHAINED_COLUMNS = (
 
 def canonical_detail(detail: Mapping[str, Any] | None) -> str:
     return json.dumps(
-        dict(detail or {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        dict(detail or {}),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
         default=str,
     )
 

@@ -16,7 +16,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "tongban_request_context", default=RequestContext()
+    "tongban_request_context",
+    default=RequestContext(),  # noqa: B039 - frozen, immutable
 )
 
 

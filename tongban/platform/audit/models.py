@@ -64,10 +64,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.outcome}"
 
-    @property
-    def occurred_at(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.occurred_us / 1_000_000, tz=dt.UTC)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
             raise AppendOnlyError("audit entries are append-only")
@@ -75,6 +71,10 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit entries are append-only")
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.occurred_us / 1_000_000, tz=dt.UTC)
 
 
 class AuditHead(models.Model):
@@ -87,3 +87,6 @@ class AuditHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"

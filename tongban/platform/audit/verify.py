@@ -60,26 +60,34 @@ def verify_chain(*, batch_size: int = 20_000) -> VerifyReport:
                 prev_hash = row[-2]
                 if entry_hash(row[1:-1]) != stored_hash:
                     report.problem = Problem(
-                        ALTERED, seq, f"entry #{seq} was altered: its content no longer "
-                        "matches its hash")
+                        ALTERED,
+                        seq,
+                        f"entry #{seq} was altered: its content no longer matches its hash",
+                    )
                     break
                 if seq != expected_seq:
                     report.problem = Problem(
-                        DELETED, expected_seq,
+                        DELETED,
+                        expected_seq,
                         f"entry #{expected_seq} was deleted: the chain jumps from "
-                        f"#{expected_seq - 1} to #{seq}")
+                        f"#{expected_seq - 1} to #{seq}",
+                    )
                     break
                 if prev_hash != previous_hash:
                     if before_previous_hash is not None and prev_hash == before_previous_hash:
                         report.problem = Problem(
-                            INSERTED, seq - 1,
+                            INSERTED,
+                            seq - 1,
                             f"entry #{seq - 1} was inserted: entry #{seq} links to "
-                            f"#{seq - 2}, not to it")
+                            f"#{seq - 2}, not to it",
+                        )
                     else:
                         report.problem = Problem(
-                            DELETED, seq,
+                            DELETED,
+                            seq,
                             f"an entry before #{seq} was deleted (or the one before it "
-                            "replaced): its link to the previous entry is broken")
+                            "replaced): its link to the previous entry is broken",
+                        )
                     break
                 before_previous_hash = previous_hash
                 previous_hash = stored_hash
@@ -91,14 +99,19 @@ def verify_chain(*, batch_size: int = 20_000) -> VerifyReport:
     if report.problem is None:
         if last_seq < head_seq:
             report.problem = Problem(
-                DELETED, last_seq + 1,
-                f"entries #{last_seq + 1}–#{head_seq} were deleted from the end of the chain")
+                DELETED,
+                last_seq + 1,
+                f"entries #{last_seq + 1}–#{head_seq} were deleted from the end of the chain",
+            )
         elif last_seq > head_seq:
             report.problem = Problem(
-                INSERTED, head_seq + 1,
-                f"entry #{head_seq + 1} was inserted after the recorded head #{head_seq}")
+                INSERTED,
+                head_seq + 1,
+                f"entry #{head_seq + 1} was inserted after the recorded head #{head_seq}",
+            )
         elif last_seq and previous_hash != head_hash:
             report.problem = Problem(
-                ALTERED, last_seq, f"entry #{last_seq} does not match the recorded head hash")
+                ALTERED, last_seq, f"entry #{last_seq} does not match the recorded head hash"
+            )
     report.seconds = time.perf_counter() - started
     return report

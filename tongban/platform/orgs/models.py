@@ -39,12 +39,19 @@ class DivisionLevel(models.IntegerChoices):
 class Division(models.Model):
     """An administrative division. ``code`` is the 12-digit area code used in item codes."""
 
-    code = models.CharField(_("区划代码"), max_length=12, unique=True,
-                            validators=[division_code_validator])
+    code = models.CharField(
+        _("区划代码"), max_length=12, unique=True, validators=[division_code_validator]
+    )
     name = models.CharField(_("名称"), max_length=100)
     level = models.PositiveSmallIntegerField(_("层级"), choices=DivisionLevel.choices)
-    parent = models.ForeignKey("self", verbose_name=_("上级区划"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False)
 
     objects = TreeQuerySet.as_manager()
@@ -73,8 +80,9 @@ class BodyKind(models.TextChoices):
 class GovernmentBody(models.Model):
     """A body that governs a division: 示范市人民政府, 示范市纪委监委, ..."""
 
-    division = models.ForeignKey(Division, verbose_name=_("行政区划"),
-                                 on_delete=models.PROTECT, related_name="bodies")
+    division = models.ForeignKey(
+        Division, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="bodies"
+    )
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=20, choices=BodyKind.choices)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
@@ -94,12 +102,25 @@ class Department(models.Model):
     """A department (委办局). ``parent`` links to the same system's higher-level department
     (区市场监管局 → 市市场监管局) so "department and below" covers the system."""
 
-    division = models.ForeignKey(Division, verbose_name=_("行政区划"),
-                                 on_delete=models.PROTECT, related_name="departments")
-    body = models.ForeignKey(GovernmentBody, verbose_name=_("所属机关"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="departments")
-    parent = models.ForeignKey("self", verbose_name=_("上级部门"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    division = models.ForeignKey(
+        Division, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="departments"
+    )
+    body = models.ForeignKey(
+        GovernmentBody,
+        verbose_name=_("所属机关"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="departments",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     code = models.CharField(_("部门编码"), max_length=32, unique=True)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -122,10 +143,17 @@ class Department(models.Model):
 class Unit(models.Model):
     """An internal unit (科室) of a department; units nest (处 → 科)."""
 
-    department = models.ForeignKey(Department, verbose_name=_("部门"),
-                                   on_delete=models.PROTECT, related_name="units")
-    parent = models.ForeignKey("self", verbose_name=_("上级科室"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="units"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级科室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     code = models.CharField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -164,12 +192,18 @@ class Position(models.Model):
 class Posting(models.Model):
     """A member of staff holding a position in a unit. One posting is primary."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("人员"),
-                             on_delete=models.CASCADE, related_name="postings")
-    unit = models.ForeignKey(Unit, verbose_name=_("科室"), on_delete=models.PROTECT,
-                             related_name="postings")
-    position = models.ForeignKey(Position, verbose_name=_("岗位"), on_delete=models.PROTECT,
-                                 related_name="postings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("人员"),
+        on_delete=models.CASCADE,
+        related_name="postings",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("科室"), on_delete=models.PROTECT, related_name="postings"
+    )
+    position = models.ForeignKey(
+        Position, verbose_name=_("岗位"), on_delete=models.PROTECT, related_name="postings"
+    )
     is_primary = models.BooleanField(_("主岗"), default=True)
     started_on = models.DateField(_("任职日期"), null=True, blank=True)
 
@@ -177,10 +211,14 @@ class Posting(models.Model):
         verbose_name = _("任职")
         verbose_name_plural = _("任职")
         constraints = [
-            models.UniqueConstraint(fields=["user", "unit", "position"],
-                                    name="orgs_posting_unique"),
-            models.UniqueConstraint(fields=["user"], condition=models.Q(is_primary=True),
-                                    name="orgs_posting_one_primary"),
+            models.UniqueConstraint(
+                fields=["user", "unit", "position"], name="orgs_posting_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(is_primary=True),
+                name="orgs_posting_one_primary",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,8 +228,12 @@ class Posting(models.Model):
 class ServiceCentre(models.Model):
     """A government service centre (政务服务中心/大厅) with numbered windows."""
 
-    division = models.ForeignKey(Division, verbose_name=_("行政区划"),
-                                 on_delete=models.PROTECT, related_name="service_centres")
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("行政区划"),
+        on_delete=models.PROTECT,
+        related_name="service_centres",
+    )
     name = models.CharField(_("名称"), max_length=100)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
@@ -213,15 +255,28 @@ class WindowKind(models.TextChoices):
 
 
 class Window(models.Model):
-    centre = models.ForeignKey(ServiceCentre, verbose_name=_("服务中心"),
-                               on_delete=models.CASCADE, related_name="windows")
+    centre = models.ForeignKey(
+        ServiceCentre, verbose_name=_("服务中心"), on_delete=models.CASCADE, related_name="windows"
+    )
     number = models.CharField(_("窗口号"), max_length=10)
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=20, choices=WindowKind.choices)
-    department = models.ForeignKey(Department, verbose_name=_("进驻部门"), null=True,
-                                   blank=True, on_delete=models.PROTECT, related_name="windows")
-    unit = models.ForeignKey(Unit, verbose_name=_("负责科室"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="windows")
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("进驻部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="windows",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("负责科室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="windows",
+    )
 
     class Meta:
         verbose_name = _("窗口")

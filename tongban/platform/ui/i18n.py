@@ -65,11 +65,25 @@ def parse_po(text: str) -> list[Entry]:
 
 def _makemessages(root: Path) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tongban.settings"}
-    command = [sys.executable, "-m", "django", "makemessages", "-l", "en", "--no-obsolete",
-               "--no-location", *(f"--ignore={pattern}" for pattern in IGNORES)]
+    command = [
+        sys.executable,
+        "-m",
+        "django",
+        "makemessages",
+        "-l",
+        "en",
+        "--no-obsolete",
+        "--no-location",
+        *(f"--ignore={pattern}" for pattern in IGNORES),
+    ]
     for domain in ("django",):
-        subprocess.run([*command, "-d", domain], cwd=root, env=env, check=True,  # noqa: S603
-                       capture_output=True)
+        subprocess.run(  # noqa: S603 - our own interpreter and Django's command
+            [*command, "-d", domain],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
 
 def update() -> None:
@@ -78,8 +92,13 @@ def update() -> None:
 
 def compile_catalogues() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tongban.settings"}
-    subprocess.run([sys.executable, "-m", "django", "compilemessages"],  # noqa: S603
-                   cwd=PACKAGE, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "django", "compilemessages"],  # noqa: S603
+        cwd=PACKAGE,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def gaps() -> list[str]:

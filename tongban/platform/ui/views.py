@@ -60,8 +60,11 @@ def personal(request: HttpRequest) -> HttpResponse:
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     report = health_report()
-    return JsonResponse(report.as_dict(), status=200 if report.ok else 503,
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        report.as_dict(),
+        status=200 if report.ok else 503,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @public
@@ -75,5 +78,3 @@ def metrics(request: HttpRequest) -> HttpResponse:
             return HttpResponse(status=401)
     response: HttpResponse = ExportToDjangoView(request)
     return response
-
-

@@ -3,18 +3,22 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from tongban.platform.audit.chain import CHAINED_COLUMNS, canonical_detail, entry_hash
 from tongban.platform.audit.models import AppendOnlyError, AuditEntry
 from tongban.platform.audit.services import audit_record
 from tongban.platform.audit.verify import ALTERED, DELETED, INSERTED, verify_chain
-from tongban.platform.audit.chain import CHAINED_COLUMNS, canonical_detail, entry_hash
 
 pytestmark = pytest.mark.django_db
 
 
 def _write(count: int) -> None:
     for index in range(count):
-        audit_record(action="test.thing.do", object_type="test.thing", object_id=str(index),
-                     detail={"n": index, "名称": "测试"})
+        audit_record(
+            action="test.thing.do",
+            object_type="test.thing",
+            object_id=str(index),
+            detail={"n": index, "名称": "测试"},
+        )
 
 
 def test_an_untouched_chain_verifies():
@@ -63,15 +67,22 @@ def test_inserting_a_forged_entry_is_named():
     with connection.cursor() as cursor:
         for seq in range(10, 5, -1):  # make room at #6 by shifting #6..#10 up by one
             cursor.execute(f"UPDATE {table} SET seq = %s WHERE seq = %s", [seq + 1, seq])
-    forged = {column: "" for column in CHAINED_COLUMNS}
-    forged.update(occurred_us=previous.occurred_us + 1, actor_id=None, action="forged.entry",
-                  outcome="success", detail=canonical_detail({}), prev_hash=previous.hash)
+    forged = dict.fromkeys(CHAINED_COLUMNS, "")
+    forged.update(
+        occurred_us=previous.occurred_us + 1,
+        actor_id=None,
+        action="forged.entry",
+        outcome="success",
+        detail=canonical_detail({}),
+        prev_hash=previous.hash,
+    )
     digest = entry_hash(tuple(forged[c] for c in CHAINED_COLUMNS))
     columns = ["seq", *CHAINED_COLUMNS, "hash"]
     values = [6, *(forged[c] for c in CHAINED_COLUMNS), digest]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})",
             values,
         )
     report = verify_chain()

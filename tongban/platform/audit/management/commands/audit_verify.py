@@ -15,8 +15,7 @@ class Command(BaseCommand):
         rate = report.entries / report.seconds if report.seconds else 0.0
         if report.problem:
             raise CommandError(
-                f"audit chain BROKEN after {report.entries} good entries: "
-                f"{report.problem.message}"
+                f"audit chain BROKEN after {report.entries} good entries: {report.problem.message}"
             )
         self.stdout.write(
             f"audit chain OK: {report.entries} entries, head #{report.head_seq}, "

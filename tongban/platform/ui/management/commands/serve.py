@@ -20,8 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
-        parser.add_argument("--no-worker", action="store_true",
-                            help="do not start a background worker")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start a background worker"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker: subprocess.Popen[bytes] | None = None
@@ -31,8 +32,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"worker started (pid {worker.pid})")
         try:
-            call_command("runserver", options["addrport"], use_reloader=False,
-                         use_threading=True)
+            call_command("runserver", options["addrport"], use_reloader=False, use_threading=True)
         finally:
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
