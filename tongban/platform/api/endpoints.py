@@ -53,14 +53,10 @@ class AuditEntryOut(Schema):
 
 
 class Pagination(PageNumberPagination):
-    class Input(Schema):
-        page: int = 1
-        page_size: int = 20
+    """``?page=N&page_size=M`` (default 20, at most 100); output ``{"items", "count"}``."""
 
-    def paginate_queryset(self, queryset: Any, pagination: Any, **params: Any) -> Any:
-        pagination.page_size = max(1, min(int(pagination.page_size), 100))
-        self.page_size = pagination.page_size
-        return super().paginate_queryset(queryset, pagination, **params)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(page_size=20, max_page_size=100, **kwargs)
 
 
 @router.get("/me", response=MeOut, summary="The signed-in user (personal data masked)")

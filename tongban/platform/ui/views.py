@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -50,7 +51,8 @@ def workbench_tab(request: HttpRequest, tab: str) -> HttpResponse:
 
 @signed_in
 def personal(request: HttpRequest) -> HttpResponse:
-    if request.user.kind == "staff":
+    user: Any = request.user
+    if user.kind == "staff":
         return redirect("ui:workbench")
     context = {"nav_active": "personal", **selectors.personal_space(request.user)}
     return render(request, "ui/personal.html", context)
