@@ -181,6 +181,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+    # A file, not :memory:, so a worker subprocess and the live server see the test data.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("TONGBAN_TEST_SQLITE_NAME", str(VAR_DIR / "test-tongban.sqlite3"))
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
