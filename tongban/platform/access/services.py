@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+import logging
+
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from tongban.platform.accounts.models import User
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+logger = logging.getLogger(__name__)
 
 _CACHE_ATTRIBUTE = "_tongban_grants"
 
@@ -181,7 +184,14 @@ def can_access(actor: Any, obj: models.Model, permission: str, paths: ScopePaths
 
 
 def deny(actor: Any, permission: str, *, target: models.Model | None = None) -> None:
-    """Audit a refused action (in its own transaction) and raise ``PermissionDenied``."""
+    """Audit a refused action and raise ``PermissionDenied``.
+
+    Services must check permissions *before* opening their transaction: a denial raised
+    inside an atomic block rolls back with it, audit entry included.
+    """
+    if connection.in_atomic_block:
+        logger.debug("permission %s denied inside a transaction: its audit entry is lost "
+                       "if the transaction rolls back; check permissions first", permission)
     with transaction.atomic():
         audit_record(
             action=f"{permission}",
@@ -230,7 +240,6 @@ class AssignmentError(ValueError):
     pass
 
 
-@transaction.atomic
 def role_assign(
     *,
     actor: User,
@@ -245,6 +254,13 @@ def role_assign(
     """Give ``user`` a role with a data scope. Only holders of ``access.role.assign``
     (the security administrator) may; nobody may assign roles to themselves."""
     require(actor, ROLES_ASSIGN)
+    with transaction.atomic():
+        return _role_assign(actor=actor, user=user, role=role, scope=scope, unit=unit,
+                            department=department, division=division, valid_until=valid_until)
+
+
+def _role_assign(*, actor: User, user: User, role: Role, scope: str, unit: Any,
+                 department: Any, division: Any, valid_until: Any) -> RoleAssignment:
     if actor.pk == user.pk:
         raise AssignmentError(_("不能为自己分配角色"))
     if role.for_public == (user.kind == "staff"):
@@ -282,9 +298,13 @@ def role_assign(
     return assignment
 
 
-@transaction.atomic
 def role_revoke(*, actor: User, assignment: RoleAssignment) -> None:
     require(actor, ROLES_ASSIGN)
+    with transaction.atomic():
+        _role_revoke(actor=actor, assignment=assignment)
+
+
+def _role_revoke(*, actor: User, assignment: RoleAssignment) -> None:
     audit_record(
         action="access.role.revoke",
         actor=actor,

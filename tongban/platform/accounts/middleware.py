@@ -34,12 +34,20 @@ class IdleTimeoutMiddleware:
 
                 session_expire(request=request, user=user)
                 logout(request)
-                return redirect(f"{settings.LOGIN_URL and '/accounts/login/'}?expired=1")
+                return redirect("/accounts/login/?expired=1")
             request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
 
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz", "/metrics")
+MFA_EXEMPT_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/mfa/",
+    "/i18n/",
+    "/static/",
+    "/healthz",
+    "/metrics",
+)
 
 
 class MfaEnforcementMiddleware:
@@ -67,11 +75,46 @@ class MfaEnforcementMiddleware:
         return self.get_response(request)
 
 
+ACTING_FOR_SESSION_KEY = "tongban_acting_for"
+
+
 class ActingForMiddleware:
-    """Puts the legal person an agent acts for into the audit context (filled in by accounts)."""
+    """Puts the legal person an agent acts for into the audit context, so every audit entry
+    records both who acted and for whom. A revoked or expired authorisation is dropped."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        user = getattr(request, "user", None)
+        authorisation_id = (
+            request.session.get(ACTING_FOR_SESSION_KEY) if hasattr(request, "session") else None
+        )
+        if user is None or not user.is_authenticated or authorisation_id is None:
+            return self.get_response(request)
+        from tongban.platform.accounts.models import AgentAuthorisation
+        from tongban.platform.audit import context
+
+        authorisation = (
+            AgentAuthorisation.objects.select_related("legal_person")
+            .filter(pk=authorisation_id, agent=user)
+            .first()
+        )
+        if authorisation is None or not authorisation.is_live():
+            request.session.pop(ACTING_FOR_SESSION_KEY, None)
+            return self.get_response(request)
+        request.acting_for = authorisation.legal_person  # type: ignore[attr-defined]
+        current = context.current()
+        token = context.set_current(
+            context.RequestContext(
+                request_id=current.request_id,
+                ip=current.ip,
+                acting_for_type="legal_person",
+                acting_for_id=str(authorisation.legal_person_id),
+                acting_for_label=authorisation.legal_person.name,
+            )
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            context.reset(token)

@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tongban.platform.accounts import views
 
 app_name = "accounts"
-urlpatterns: list = []  # filled in by the identity work
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("mfa/", views.mfa_view, name="mfa"),
+    path("mfa/setup/", views.mfa_setup_view, name="mfa_setup"),
+    path("register/", views.register_view, name="register"),
+    path("security/", views.security_view, name="security"),
+    path("act-for/", views.act_for_view, name="act_for"),
+]

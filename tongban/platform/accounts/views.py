@@ -1,11 +1,256 @@
+"""Login, logout, second factor, registration, security settings, acting for a legal person."""
+
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tongban.platform.access.decorators import public, signed_in
+from tongban.platform.accounts import services
+from tongban.platform.accounts.forms import (
+    LoginForm,
+    NewTokenForm,
+    PasswordChangeForm,
+    RegisterForm,
+    TokenForm,
+)
+from tongban.platform.accounts.middleware import ACTING_FOR_SESSION_KEY
+from tongban.platform.accounts.models import AccessToken, AgentAuthorisation
+from tongban.platform.audit.models import Outcome
+from tongban.platform.audit.services import audit_record
 
 
 def lockout_response(
     request: HttpRequest, credentials: Any, *args: Any, **kwargs: Any
 ) -> HttpResponse:
-    return HttpResponse("账号已锁定，请15分钟后再试", status=429)
+    username = (credentials or {}).get("username", "") if isinstance(credentials, dict) else ""
+    audit_record(action="accounts.login.locked", outcome=Outcome.DENIED,
+                 object_type="accounts.user", object_label=str(username)[:150],
+                 detail={"username": str(username)[:150]})
+    return render(request, "accounts/locked.html", status=429)
+
+
+def _home_for(user: Any) -> str:
+    return "/workbench/" if user.kind == "staff" else "/me/"
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+class TongbanLoginView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["expired"] = self.request.GET.get("expired") == "1"
+        return context
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.login_record(user=form.get_user(), request=self.request, success=True,
+                                  username=form.get_user().get_username())
+        return response
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        services.login_record(user=None, request=self.request, success=False,
+                              username=str(form.data.get("username", ""))[:150])
+        return super().form_invalid(form)
+
+    def get_default_redirect_url(self) -> str:
+        return _home_for(self.request.user)
+
+
+login_view = public(TongbanLoginView.as_view())
+
+
+@public
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record(action="accounts.logout", actor=request.user,  # type: ignore[arg-type]
+                     target=request.user)  # type: ignore[arg-type]
+    logout(request)
+    return redirect("accounts:login")
+
+
+def _confirmed_device(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+
+
+@signed_in
+def mfa_view(request: HttpRequest) -> HttpResponse:
+    """Second step of login: a TOTP code from the user's confirmed device."""
+    user: Any = request.user
+    device = _confirmed_device(user)
+    if device is None:
+        return redirect("accounts:mfa_setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp_token"]):
+            otp_login(request, device)
+            audit_record(action="accounts.mfa.verify", actor=user, target=user)
+            return HttpResponseRedirect(_safe_next(request, _home_for(user)))
+        audit_record(action="accounts.mfa.verify", actor=user, target=user,
+                     outcome=Outcome.FAILURE)
+        form.add_error("otp_token", _("验证码不正确或已过期"))
+    return render(request, "accounts/mfa.html", {"form": form, "next": request.GET.get("next")})
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode("utf-8")
+
+
+@signed_in
+def mfa_setup_view(request: HttpRequest) -> HttpResponse:
+    """Enrol a TOTP authenticator: show the QR code and secret, confirm with a code."""
+    user: Any = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=False)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp_token"]):
+            with transaction.atomic():
+                TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+                device.confirmed = True
+                device.save()
+                user.mfa_enabled = True
+                user.save(update_fields=["mfa_enabled"])
+                audit_record(action="accounts.mfa.enable", actor=user, target=user)
+            otp_login(request, device)
+            messages.success(request, _("双因素认证已启用"))
+            return redirect(_home_for(user))
+        form.add_error("otp_token", _("验证码不正确或已过期"))
+    secret = device.bin_key.hex()
+    import base64
+
+    base32 = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    context = {
+        "form": form,
+        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - generated SVG
+        "secret": base32,
+        "secret_hex": secret,
+    }
+    return render(request, "accounts/mfa_setup.html", context)
+
+
+@public
+def register_view(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.citizen_register(**form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, _("注册成功，请登录"))
+            return redirect("accounts:login")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@signed_in
+def security_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    password_form = PasswordChangeForm(prefix="pw")
+    token_form = NewTokenForm(prefix="tk")
+    new_secret = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "password":
+            password_form = PasswordChangeForm(request.POST, prefix="pw")
+            if password_form.is_valid():
+                try:
+                    services.password_change(actor=user, **password_form.cleaned_data)
+                except ValidationError as error:
+                    for field, problems in error.message_dict.items():
+                        for problem in problems:
+                            password_form.add_error(field, problem)
+                else:
+                    from django.contrib.auth import update_session_auth_hash
+
+                    update_session_auth_hash(request, user)
+                    messages.success(request, _("密码已修改"))
+                    return redirect("accounts:security")
+        elif action == "token":
+            token_form = NewTokenForm(request.POST, prefix="tk")
+            if token_form.is_valid():
+                _token, new_secret = services.token_create(
+                    actor=user, name=token_form.cleaned_data["name"])
+                token_form = NewTokenForm(prefix="tk")
+        elif action == "revoke":
+            token = get_object_or_404(AccessToken, pk=request.POST.get("token"), user=user)
+            services.token_revoke(actor=user, token=token)
+            messages.success(request, _("令牌已撤销"))
+            return redirect("accounts:security")
+    context = {
+        "password_form": password_form,
+        "token_form": token_form,
+        "new_secret": new_secret,
+        "tokens": AccessToken.objects.filter(user=user, revoked_at__isnull=True),
+        "has_device": _confirmed_device(user) is not None,
+    }
+    return render(request, "accounts/security.html", context)
+
+
+@signed_in
+def act_for_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    authorisations = [
+        item
+        for item in AgentAuthorisation.objects.filter(
+            agent=user, revoked_at__isnull=True
+        ).select_related("legal_person")
+        if item.is_live()
+    ]
+    if request.method == "POST":
+        chosen = request.POST.get("authorisation", "")
+        if chosen == "":
+            request.session.pop(ACTING_FOR_SESSION_KEY, None)
+            audit_record(action="accounts.act_for.clear", actor=user, target=user)
+            messages.success(request, _("已切换为以个人身份办事"))
+        else:
+            match = next((a for a in authorisations if str(a.pk) == chosen), None)
+            if match is None:
+                messages.error(request, _("没有该企业的有效授权"))
+            else:
+                request.session[ACTING_FOR_SESSION_KEY] = match.pk
+                audit_record(action="accounts.act_for.start", actor=user, target=match,
+                             detail={"legal_person": match.legal_person.uscc})
+                messages.success(request, _("已切换为代理 %(name)s 办事") %
+                                 {"name": match.legal_person.name})
+        return redirect("accounts:act_for")
+    return render(request, "accounts/act_for.html", {
+        "authorisations": authorisations,
+        "current": request.session.get(ACTING_FOR_SESSION_KEY),
+        "nav_active": "personal",
+    })

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("用户名或密码错误。连续失败5次将锁定15分钟。"),
+        "inactive": _("该账号已停用"),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("用户名")
+        self.fields["password"].label = _("密码")
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+
+
+class TokenForm(forms.Form):
+    otp_token = forms.CharField(
+        label=_("动态验证码"),
+        min_length=6,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class RegisterForm(forms.Form):
+    username = forms.RegexField(
+        label=_("用户名"),
+        regex=r"^[A-Za-z0-9_.@-]{3,40}$",
+        error_messages={"invalid": _("用户名为3至40位字母、数字或 _ . @ -")},
+    )
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}))
+    name = forms.CharField(label=_("真实姓名"), max_length=50)
+    id_number = forms.CharField(label=_("公民身份号码"), max_length=18, min_length=18)
+    mobile = forms.RegexField(label=_("手机号码"), regex=r"^1\d{10}$", required=False,
+                              error_messages={"invalid": _("请输入11位手机号码")})
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("原密码"), widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}))
+    new_password = forms.CharField(label=_("新密码"), widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}))
+
+
+class NewTokenForm(forms.Form):
+    name = forms.CharField(label=_("令牌名称"), max_length=100)
