@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tongban.platform.calendar import views
 
 app_name = "calendar"
-urlpatterns: list = []
+urlpatterns = [path("", views.index, name="index")]
