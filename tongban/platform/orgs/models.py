@@ -135,6 +135,9 @@ class Department(models.Model):
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
         ordering = ["division__code", "code"]
+        indexes = [
+            models.Index(fields=["division_path", "path"], name="orgs_dept_division_tree"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -167,6 +170,9 @@ class Unit(models.Model):
         verbose_name = _("科室")
         verbose_name_plural = _("科室")
         ordering = ["path"]
+        indexes = [
+            models.Index(fields=["department_path", "path"], name="orgs_unit_department_tree"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.department.name}{self.name}"
