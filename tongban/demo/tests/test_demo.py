@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from tongban.demo.loader import load_demo_city
+from tongban.platform.access.models import RoleAssignment, Scope
+from tongban.platform.accounts.idnumbers import validate_resident_id, validate_uscc
+from tongban.platform.accounts.models import LegalPerson, NaturalPerson, User
+from tongban.platform.orgs.models import Department, Division, Unit
+from tongban.platform.orgs.selectors import departments_of_division, units_of_department
+
+pytestmark = pytest.mark.django_db
+
+
+def counts() -> tuple[int, ...]:
+    return (Division.objects.count(), Department.objects.count(), Unit.objects.count(),
+            User.objects.count(), NaturalPerson.objects.count(), LegalPerson.objects.count(),
+            RoleAssignment.objects.count())
+
+
+def test_the_demo_city_loads_once_and_again_without_duplicates():
+    summary = load_demo_city()
+    first = counts()
+    assert 38 <= summary.counts["departments"] <= 45
+    assert 650 <= summary.counts["staff"] <= 760
+    assert summary.counts["windows"] == 30
+    assert Division.objects.filter(level=3).count() == 3
+    load_demo_city()
+    assert counts() == first
+
+
+def test_every_identity_number_in_the_demo_is_valid():
+    load_demo_city()
+    for uscc in list(Department.objects.values_list("uscc", flat=True)) + list(
+            LegalPerson.objects.values_list("uscc", flat=True)):
+        assert validate_uscc(uscc) == uscc
+    for person in NaturalPerson.objects.all():
+        assert validate_resident_id(person.id_number) == person.id_number
+
+
+def test_each_printed_login_has_its_role_and_scope():
+    summary = load_demo_city()
+    expected = {"clerk": ("window_clerk", Scope.UNIT), "officer": ("department_officer",
+                Scope.UNIT_TREE), "leader": ("department_leader", Scope.DEPARTMENT_TREE),
+                "supervisor": ("supervisor", Scope.DIVISION)}
+    for login in summary.logins:
+        user = User.objects.get(username=login.username)
+        assert user.check_password("Demo@2026")
+        if login.username in expected:
+            assignment = RoleAssignment.objects.get(user=user)
+            assert (assignment.role.code, assignment.scope) == expected[login.username]
+    assert User.objects.get(username="sysadmin").admin_role == "system_admin"
+    assert User.objects.get(username="citizen").person is not None
+    assert User.objects.get(username="agent").agent_authorisations.count() == 3
+
+
+def test_tree_queries_are_one_query(django_assert_num_queries):
+    load_demo_city()
+    city = Division.objects.get(code="990100000000")
+    scj = Department.objects.get(code="SCJ")
+    with django_assert_num_queries(1):
+        assert len(list(departments_of_division(city))) == Department.objects.count()
+    with django_assert_num_queries(1):
+        units = list(units_of_department(scj, include_subordinate_departments=True))
+    assert {unit.department.division.level for unit in units} == {2, 3}
