@@ -273,10 +273,12 @@ def department_move(
     """Put a department (with its subordinate departments and all their units) under a new
     parent department, rewriting the paths of the whole subtree in one transaction."""
     _authorise(actor)
-    if parent is not None and parent.path.startswith(department.path):
-        raise OrgError(_("上级部门不能是本部门或其下级部门"), code="parent_cycle")
     with transaction.atomic():
         locked = Department.objects.select_for_update().get(pk=department.pk)
+        if parent is not None:
+            parent = Department.objects.get(pk=parent.pk)  # current path, not a stale copy
+            if parent.path.startswith(locked.path):
+                raise OrgError(_("上级部门不能是本部门或其下级部门"), code="parent_cycle")
         old_path = locked.path
         new_path = _check_path_length(node_path(parent.path if parent else None, locked.code))
         old_parent = locked.parent.code if locked.parent else None
@@ -359,9 +361,13 @@ def unit_update(*, actor: User | None, unit: Unit, changes: Mapping[str, Any]) -
 def unit_move(*, actor: User | None, unit: Unit, parent: Unit | None) -> Unit:
     """Put a unit (and the units under it) under another unit of the same department."""
     _authorise(actor)
-    unit_validate(code=unit.code, department=unit.department, parent=parent, instance=unit)
     with transaction.atomic():
-        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        locked = Unit.objects.select_for_update().select_related("department").get(pk=unit.pk)
+        if parent is not None:
+            parent = Unit.objects.get(pk=parent.pk)  # current path, not a stale copy
+        unit_validate(
+            code=locked.code, department=locked.department, parent=parent, instance=locked
+        )
         old_path = locked.path
         new_path = _check_path_length(node_path(parent.path if parent else None, locked.code))
         old_parent = locked.parent.code if locked.parent else None
