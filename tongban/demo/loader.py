@@ -344,9 +344,21 @@ class Loader:
         return {"citizens": len(users), "enterprises": len(data.ENTERPRISES)}
 
 
+def _welcome(usernames: list[str]) -> None:
+    from tongban.platform.notify.models import Message
+    from tongban.platform.notify.services import notify_send
+
+    for user in User.objects.filter(username__in=usernames):
+        if not Message.objects.filter(recipient=user, template_code="platform.welcome").exists():
+            notify_send(recipients=[user], template_code="platform.welcome",
+                        context={"city": "示范市", "name": user.display_name,
+                                 "username": user.username}, category="account")
+
+
 def load_demo_city() -> Summary:
     with transaction.atomic():
         summary = Loader().load()
+        _welcome([login.username for login in summary.logins])
         audit_record(action="demo.city.load", object_type="demo.city", object_label="示范市",
                      detail=summary.counts)
     return summary

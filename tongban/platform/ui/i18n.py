@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2]
-LOCALE = PACKAGE / "locale"
-IGNORES = ["migrations/*", "*/migrations/*", "tests/*", "*/tests/*"]
+ROOT = PACKAGE.parent
+CATALOGUE = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
+IGNORES = [".venv/*", "var/*", "bench/*", "tests/*", "docs/*", "test-artifacts/*",
+           "*/migrations/*", "*/tests/*", "build/*"]
 
 
 @dataclass(frozen=True)
@@ -63,52 +63,41 @@ def parse_po(text: str) -> list[Entry]:
     return entries
 
 
-def _makemessages(root: Path) -> None:
+def _makemessages() -> None:
+    # Run from the repository root: inside tongban/ the package "platform" would shadow
+    # the standard library module of that name.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tongban.settings"}
-    command = [
-        sys.executable,
-        "-m",
-        "django",
-        "makemessages",
-        "-l",
-        "en",
-        "--no-obsolete",
-        "--no-location",
-        *(f"--ignore={pattern}" for pattern in IGNORES),
-    ]
-    for domain in ("django",):
-        subprocess.run(  # noqa: S603 - our own interpreter and Django's command
-            [*command, "-d", domain],
-            cwd=root,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    command = [sys.executable, "-m", "django", "makemessages", "-l", "en", "--no-obsolete",
+               "--no-location", *(f"--ignore={pattern}" for pattern in IGNORES)]
+    subprocess.run(command, cwd=ROOT, env=env, check=True,  # noqa: S603
+                   capture_output=True)
 
 
 def update() -> None:
-    _makemessages(PACKAGE)
+    CATALOGUE.parent.mkdir(parents=True, exist_ok=True)
+    _makemessages()
 
 
 def compile_catalogues() -> None:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tongban.settings"}
-    subprocess.run(
-        [sys.executable, "-m", "django", "compilemessages"],  # noqa: S603
-        cwd=PACKAGE,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    """msgfmt --check, the same tool Django's compilemessages runs."""
+    target = CATALOGUE.with_suffix(".mo")
+    subprocess.run(["msgfmt", "--check", "-o", str(target), str(CATALOGUE)],  # noqa: S603,S607
+                   check=True, capture_output=True)
 
 
 def gaps() -> list[str]:
-    """Msgids in the source tree that the English catalogue does not translate."""
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / "tongban"
-        shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-        _makemessages(copy)
-        catalogue = (copy / "locale" / "en" / "LC_MESSAGES" / "django.po").read_text("utf-8")
-    return [entry.msgid for entry in parse_po(catalogue) if entry.fuzzy or not entry.msgstr]
+    """Msgids in the source that the English catalogue does not translate. The catalogue
+    is re-extracted and then restored, so the working tree is left as it was."""
+    original = CATALOGUE.read_text("utf-8") if CATALOGUE.exists() else None
+    try:
+        update()
+        extracted = CATALOGUE.read_text("utf-8")
+    finally:
+        if original is None:
+            CATALOGUE.unlink(missing_ok=True)
+        else:
+            CATALOGUE.write_text(original, "utf-8")
+    return [entry.msgid for entry in parse_po(extracted) if entry.fuzzy or not entry.msgstr]
 
 
 def main(argv: list[str]) -> int:
