@@ -29,9 +29,14 @@ class CalendarDay(models.Model):
     name = models.CharField(_("节日"), max_length=50, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("更新人"),
-                                   null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("更新人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("日历日")

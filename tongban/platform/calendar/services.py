@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from tongban.platform.calendar.models import CalendarDay, CalendarYear, DayKind,
 from tongban.platform.calendar.workdays import WorkCalendar
 
 RECHECK_SECONDS = 30.0
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"calendar": None, "stamp": None, "checked": 0.0}
 
@@ -76,8 +78,8 @@ def coverage_warnings(today: dt.date | None = None) -> list[str]:
     today = today or timezone.localdate()
     loaded = set(CalendarYear.objects.values_list("year", flat=True))
     return [
-        _("%(year)s 年工作日历尚未载入，期限按周一至周五计算；请导入国务院办公厅公布的"
-          "节假日安排") % {"year": year}
+        _("%(year)s 年工作日历尚未载入，期限按周一至周五计算；请导入国务院办公厅公布的节假日安排")
+        % {"year": year}
         for year in (today.year, today.year + 1)
         if year not in loaded
     ]
@@ -87,11 +89,15 @@ def _weekday_kind(day: dt.date) -> str:
     return DayKind.WORKDAY if day.weekday() < 5 else DayKind.REST
 
 
-def _write_year(year: int, exceptions: dict[dt.date, tuple[str, str]], source: str,
-                actor: Any) -> int:
+def _write_year(
+    year: int, exceptions: dict[dt.date, tuple[str, str]], source: str, actor: Any
+) -> int:
     """Write every day of ``year``; days edited by hand are kept."""
-    manual = set(CalendarDay.objects.filter(date__year=year, source=Source.MANUAL)
-                 .values_list("date", flat=True))
+    manual = set(
+        CalendarDay.objects.filter(date__year=year, source=Source.MANUAL).values_list(
+            "date", flat=True
+        )
+    )
     existing = {day.date: day for day in CalendarDay.objects.filter(date__year=year)}
     day = dt.date(year, 1, 1)
     to_create, to_update = [], []
@@ -100,16 +106,18 @@ def _write_year(year: int, exceptions: dict[dt.date, tuple[str, str]], source: s
         if day not in manual:
             row = existing.get(day)
             if row is None:
-                to_create.append(CalendarDay(date=day, kind=kind, name=name, source=source,
-                                             updated_by=actor))
+                to_create.append(
+                    CalendarDay(date=day, kind=kind, name=name, source=source, updated_by=actor)
+                )
             elif (row.kind, row.name, row.source) != (kind, name, source):
                 row.kind, row.name, row.source, row.updated_by = kind, name, source, actor
                 row.updated_at = timezone.now()
                 to_update.append(row)
         day += dt.timedelta(days=1)
     CalendarDay.objects.bulk_create(to_create)
-    CalendarDay.objects.bulk_update(to_update, ["kind", "name", "source", "updated_by",
-                                                "updated_at"])
+    CalendarDay.objects.bulk_update(
+        to_update, ["kind", "name", "source", "updated_by", "updated_at"]
+    )
     CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
     return len(to_create) + len(to_update)
 
@@ -118,29 +126,44 @@ def calendar_seed(*, actor: Any = None) -> list[int]:
     """Load every year the chinese-calendar package knows (2004–2026). Idempotent."""
     import chinese_calendar
 
-    years = sorted({day.year for day in chinese_calendar.holidays}
-                   | {day.year for day in chinese_calendar.workdays})
-    names = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
-             "Labour Day": "劳动节", "Dragon Boat Festival": "端午节",
-             "Mid-autumn Festival": "中秋节", "National Day": "国庆节",
-             "Anti-Fascist 70th Day": "抗战胜利70周年纪念日"}
+    years = sorted(
+        {day.year for day in chinese_calendar.holidays}
+        | {day.year for day in chinese_calendar.workdays}
+    )
+    names = {
+        "New Year's Day": "元旦",
+        "Spring Festival": "春节",
+        "Tomb-sweeping Day": "清明节",
+        "Labour Day": "劳动节",
+        "Dragon Boat Festival": "端午节",
+        "Mid-autumn Festival": "中秋节",
+        "National Day": "国庆节",
+        "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+    }
     with transaction.atomic():
         changed = 0
         for year in years:
             exceptions: dict[dt.date, tuple[str, str]] = {}
             for day, holiday in chinese_calendar.holidays.items():
                 if day.year == year:
-                    label = names.get(str(holiday.value if hasattr(holiday, "value")
-                                          else holiday), "")
+                    label = names.get(
+                        str(holiday.value if hasattr(holiday, "value") else holiday), ""
+                    )
                     exceptions[day] = (DayKind.HOLIDAY, label)
             for day, holiday in chinese_calendar.workdays.items():
                 if day.year == year and day.weekday() >= 5:
-                    label = names.get(str(holiday.value if hasattr(holiday, "value")
-                                          else holiday), "")
+                    label = names.get(
+                        str(holiday.value if hasattr(holiday, "value") else holiday), ""
+                    )
                     exceptions[day] = (DayKind.MAKEUP_WORKDAY, label)
             changed += _write_year(year, exceptions, Source.PACKAGE, actor)
-        audit_record(action="calendar.seed", actor=actor, object_type="workcalendar.year",
-                     object_label=f"{years[0]}–{years[-1]}", detail={"changed_days": changed})
+        audit_record(
+            action="calendar.seed",
+            actor=actor,
+            object_type="workcalendar.year",
+            object_label=f"{years[0]}–{years[-1]}",
+            detail={"changed_days": changed},
+        )
     invalidate()
     return years
 
@@ -156,8 +179,12 @@ class ImportResult:
         return not self.errors
 
 
-CSV_KINDS = {DayKind.HOLIDAY.value, DayKind.MAKEUP_WORKDAY.value, DayKind.WORKDAY.value,
-             DayKind.REST.value}
+CSV_KINDS = {
+    DayKind.HOLIDAY.value,
+    DayKind.MAKEUP_WORKDAY.value,
+    DayKind.WORKDAY.value,
+    DayKind.REST.value,
+}
 
 
 def calendar_import_csv(*, actor: Any, content: str) -> ImportResult:
@@ -173,30 +200,44 @@ def calendar_import_csv(*, actor: Any, content: str) -> ImportResult:
         if line_number == 1 and row[0].strip().lower() == "date":
             continue
         if len(row) < 2:
-            result.errors.append(_("第%(line)d行：应为“日期,类型,名称”三列") % {"line": line_number})
+            result.errors.append(
+                _("第%(line)d行：应为“日期,类型,名称”三列") % {"line": line_number}
+            )
             continue
         raw_date, kind = row[0].strip(), row[1].strip()
         name = row[2].strip() if len(row) > 2 else ""
         try:
+            if not ISO_DATE.fullmatch(raw_date):
+                raise ValueError(raw_date)
             day = dt.date.fromisoformat(raw_date)
         except ValueError:
-            result.errors.append(_("第%(line)d行：日期“%(value)s”无效，应为 YYYY-MM-DD")
-                                 % {"line": line_number, "value": raw_date})
+            result.errors.append(
+                _("第%(line)d行：日期“%(value)s”无效，应为 YYYY-MM-DD")
+                % {"line": line_number, "value": raw_date}
+            )
             continue
         if kind not in CSV_KINDS:
             result.errors.append(
-                _("第%(line)d行：类型“%(value)s”无效，应为 holiday、makeup_workday、workday 或 rest")
-                % {"line": line_number, "value": kind})
+                _(
+                    "第%(line)d行：类型“%(value)s”无效，"
+                    "应为 holiday、makeup_workday、workday 或 rest"
+                )
+                % {"line": line_number, "value": kind}
+            )
             continue
         if day in exceptions:
-            result.errors.append(_("第%(line)d行：日期 %(value)s 重复")
-                                 % {"line": line_number, "value": raw_date})
+            result.errors.append(
+                _("第%(line)d行：日期 %(value)s 重复") % {"line": line_number, "value": raw_date}
+            )
+            continue
+        if years and day.year not in years:
+            result.errors.append(
+                _("第%(line)d行：日期 %(value)s 不属于 %(year)d 年（一个文件只能包含一个年份）")
+                % {"line": line_number, "value": raw_date, "year": min(years)}
+            )
             continue
         years.add(day.year)
         exceptions[day] = (kind, name[:50])
-    if len(years) > 1:
-        result.errors.append(_("一个文件只能包含一个年份，发现：%(years)s")
-                             % {"years": "、".join(str(y) for y in sorted(years))})
     if not exceptions and not result.errors:
         result.errors.append(_("文件中没有任何日期"))
     if result.errors:
@@ -204,9 +245,14 @@ def calendar_import_csv(*, actor: Any, content: str) -> ImportResult:
     result.year = years.pop()
     with transaction.atomic():
         result.days = _write_year(result.year, exceptions, Source.CSV, actor)
-        audit_record(action="calendar.import", actor=actor, object_type="workcalendar.year",
-                     object_id=str(result.year), object_label=str(result.year),
-                     detail={"exceptions": len(exceptions), "changed_days": result.days})
+        audit_record(
+            action="calendar.import",
+            actor=actor,
+            object_type="workcalendar.year",
+            object_id=str(result.year),
+            object_label=str(result.year),
+            detail={"exceptions": len(exceptions), "changed_days": result.days},
+        )
     invalidate()
     return result
 
@@ -218,9 +264,14 @@ def calendar_day_set(*, actor: Any, date: dt.date, kind: str, name: str = "") ->
         raise ValueError(kind)
     previous = CalendarDay.objects.filter(date=date).first()
     day, _created = CalendarDay.objects.update_or_create(
-        date=date, defaults={"kind": kind, "name": name, "source": Source.MANUAL,
-                             "updated_by": actor})
-    audit_record(action="calendar.day.set", actor=actor, target=day,
-                 detail={"before": previous.kind if previous else None, "after": kind})
+        date=date,
+        defaults={"kind": kind, "name": name, "source": Source.MANUAL, "updated_by": actor},
+    )
+    audit_record(
+        action="calendar.day.set",
+        actor=actor,
+        target=day,
+        detail={"before": previous.kind if previous else None, "after": kind},
+    )
     transaction.on_commit(invalidate)
     return day

@@ -18,7 +18,7 @@ def index(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             errors = [_("请选择CSV文件")]
-        elif upload.size > 1024 * 1024:
+        elif (upload.size or 0) > 1024 * 1024:
             errors = [_("文件过大")]
         else:
             try:
@@ -28,9 +28,13 @@ def index(request: HttpRequest) -> HttpResponse:
             else:
                 result = calendar_import_csv(actor=request.user, content=content)
                 errors = result.errors
-    return render(request, "calendar/index.html", {
-        "years": CalendarYear.objects.all(),
-        "warnings": coverage_warnings(),
-        "result": result,
-        "errors": errors,
-    })
+    return render(
+        request,
+        "calendar/index.html",
+        {
+            "years": CalendarYear.objects.all(),
+            "warnings": coverage_warnings(),
+            "result": result,
+            "errors": errors,
+        },
+    )

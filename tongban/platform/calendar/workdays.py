@@ -32,8 +32,12 @@ class WorkCalendar:
     """Sorted workday ordinals over 2000–2045: loaded years from the table, other years
     Monday–Friday. Lookups are bisections: O(log n)."""
 
-    def __init__(self, kinds: Mapping[dt.date, str], loaded_years: Iterable[int],
-                 time_zone: str = "Asia/Shanghai") -> None:
+    def __init__(
+        self,
+        kinds: Mapping[dt.date, str],
+        loaded_years: Iterable[int],
+        time_zone: str = "Asia/Shanghai",
+    ) -> None:
         self.zone = ZoneInfo(time_zone)
         self.loaded_years = frozenset(loaded_years)
         workdays: list[int] = []
@@ -63,8 +67,7 @@ class WorkCalendar:
             raise ValueError("date outside the calendar's range (2000–2045)")
         return dt.date.fromordinal(self.ordinals[index])
 
-    def working_days_between(self, start: dt.date | dt.datetime,
-                             end: dt.date | dt.datetime) -> int:
+    def working_days_between(self, start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> int:
         first = _day(start, self.zone).toordinal()
         last = _day(end, self.zone).toordinal()
         if last <= first:

@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, path
+
+from tongban.platform.files import views
 
 app_name = "files"
-urlpatterns: list = []
+urlpatterns: list[URLPattern] = [path("<uuid:file_id>/", views.download, name="download")]

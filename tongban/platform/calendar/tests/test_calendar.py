@@ -21,8 +21,14 @@ def seeded(db):
 
 
 def test_spring_festival_2026(seeded):
-    for day in [D(2026, 2, 16), D(2026, 2, 17), D(2026, 2, 18), D(2026, 2, 19),
-                D(2026, 2, 20), D(2026, 2, 23)]:
+    for day in [
+        D(2026, 2, 16),
+        D(2026, 2, 17),
+        D(2026, 2, 18),
+        D(2026, 2, 19),
+        D(2026, 2, 20),
+        D(2026, 2, 23),
+    ]:
         assert not seeded.is_workday(day), day
     assert CalendarDay.objects.get(date=D(2026, 2, 16)).name == "春节"
     # make-up Saturdays before and after the holiday
@@ -72,14 +78,16 @@ def test_an_unknown_year_counts_weekdays_and_warns():
     assert calendar.is_workday(D(2027, 2, 8))  # Monday: no data, so a workday
     assert not calendar.is_workday(D(2027, 2, 6))
     warnings = services.coverage_warnings(D(2026, 11, 23))
-    assert len(warnings) == 2 and "2027" in warnings[1]
+    assert len(warnings) == 2
+    assert "2027" in warnings[1]
 
 
 @pytest.mark.django_db
 def test_csv_import_of_a_year_the_package_does_not_know(client):
     content = "date,kind,name\n2027-02-08,holiday,春节\n2027-02-06,makeup_workday,春节\n"
     result = services.calendar_import_csv(actor=None, content=content)
-    assert result.ok and result.year == 2027
+    assert result.ok
+    assert result.year == 2027
     assert CalendarYear.objects.get(year=2027).source == Source.CSV
     assert CalendarDay.objects.filter(date__year=2027).count() == 365
     calendar = services.get_calendar(refresh=True)
@@ -91,23 +99,26 @@ def test_csv_import_of_a_year_the_package_does_not_know(client):
 
 @pytest.mark.django_db
 def test_a_bad_csv_writes_nothing_and_names_the_lines():
-    content = ("date,kind,name\n2027-02-08,holiday,春节\n2027-02-30,holiday,x\n"
-               "2027-03-01,party,x\n2027-02-08,holiday,dup\n2028-01-01,holiday,元旦\n")
+    content = (
+        "date,kind,name\n2027-02-08,holiday,春节\n2027-02-30,holiday,x\n"
+        "2027-03-01,party,x\n2027-02-08,holiday,dup\n2028-01-01,holiday,元旦\n"
+    )
     result = services.calendar_import_csv(actor=None, content=content)
     assert not result.ok
     assert result.errors[0].startswith("第3行")
     assert result.errors[1].startswith("第4行")
     assert result.errors[2].startswith("第5行")
-    assert "2027、2028" in result.errors[3]
-    assert CalendarDay.objects.count() == 0 and CalendarYear.objects.count() == 0
+    assert result.errors[3] == "第6行：日期 2028-01-01 不属于 2027 年（一个文件只能包含一个年份）"
+    assert len(result.errors) == 4
+    assert CalendarDay.objects.count() == 0
+    assert CalendarYear.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_seeding_is_idempotent_and_keeps_manual_edits():
     services.calendar_seed()
     count = CalendarDay.objects.count()
-    services.calendar_day_set(actor=None, date=D(2026, 3, 2), kind=DayKind.HOLIDAY,
-                              name="防汛停工")
+    services.calendar_day_set(actor=None, date=D(2026, 3, 2), kind=DayKind.HOLIDAY, name="防汛停工")
     services.calendar_seed()
     assert CalendarDay.objects.count() == count
     assert CalendarDay.objects.get(date=D(2026, 3, 2)).source == Source.MANUAL
