@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from tongban.platform.audit.models import AuditEntry
 from tongban.platform.events import registry
 from tongban.platform.events.models import Delivery, DeliveryStatus
-from tongban.platform.events.services import event_publish
+from tongban.platform.events.services import WORKER_LOST, event_publish
 
 HANDLER = "tongban.platform.events.tests.handlers.record_slowly"
 EVENTS = 30
@@ -27,8 +29,10 @@ def _database_url() -> str:
     if connection.vendor == "sqlite":
         return f"sqlite:///{config['NAME']}"
     password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
-    return (f"postgres://{config['USER']}{password}@{config['HOST'] or '127.0.0.1'}:"
-            f"{config['PORT'] or 5432}/{config['NAME']}")
+    return (
+        f"postgres://{config['USER']}{password}@{config['HOST'] or '127.0.0.1'}:"
+        f"{config['PORT'] or 5432}/{config['NAME']}"
+    )
 
 
 def _worker(*extra: str) -> subprocess.Popen[bytes]:
@@ -41,7 +45,11 @@ def _worker(*extra: str) -> subprocess.Popen[bytes]:
     }
     return subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "tongban.cli", "worker", "--interval", "0.05", *extra],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _handled() -> int:
@@ -50,8 +58,12 @@ def _handled() -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_sigkill_in_the_middle_of_a_batch_loses_nothing(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "events", "notify"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "events", "notify"],
+        }
+    }
     settings.TONGBAN_EVENT_LEASE_SECONDS = 1
     registry.subscribe("test.kill.*", HANDLER)
     try:
@@ -68,7 +80,8 @@ def test_sigkill_in_the_middle_of_a_batch_loses_nothing(settings):
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     done_before_restart = _handled()
-    assert 3 <= done_before_restart < EVENTS, first.stderr.read().decode()[-2000:] if first.stderr else ""
+    first_errors = first.stderr.read().decode()[-2000:] if first.stderr else ""
+    assert 3 <= done_before_restart < EVENTS, first_errors
 
     time.sleep(1.2)  # the killed worker's lease expires
     second = _worker("--batch")
@@ -76,7 +89,11 @@ def test_sigkill_in_the_middle_of_a_batch_loses_nothing(settings):
     assert second.returncode == 0, errors.decode()[-2000:]
 
     assert Delivery.objects.filter(status=DeliveryStatus.DONE).count() == EVENTS
-    handled_ids = list(AuditEntry.objects.filter(action="test.event.handled")
-                       .values_list("object_id", flat=True))
+    handled_ids = list(
+        AuditEntry.objects.filter(action="test.event.handled").values_list("object_id", flat=True)
+    )
     assert len(handled_ids) == EVENTS  # every event handled exactly once in effect
     assert len(set(handled_ids)) == EVENTS
+    # the task the killed worker held was found stranded and written off
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 0
+    assert DBTaskResult.objects.filter(exception_class_path=WORKER_LOST).count() >= 1

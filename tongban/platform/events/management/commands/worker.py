@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker
@@ -50,22 +50,37 @@ class Command(BaseCommand):
     help = "Run the background worker (events, notifications, periodic jobs)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--queue", action="append", dest="queues",
-                            help="queue to serve (repeatable; default: all)")
-        parser.add_argument("--interval", type=float, default=1.0,
-                            help="seconds to wait when idle (default 1)")
-        parser.add_argument("--sweep-interval", type=float, default=15.0,
-                            help="seconds between outbox sweeps and periodic jobs")
-        parser.add_argument("--batch", action="store_true",
-                            help="sweep once, run until no task is left, then exit")
-        parser.add_argument("--max-tasks", type=int, default=None)
+        parser.add_argument(
+            "--queue",
+            action="append",
+            dest="queues",
+            help="queue to serve (repeatable; default: all)",
+        )
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)"
+        )
+        parser.add_argument(
+            "--sweep-interval",
+            type=float,
+            default=15.0,
+            help="seconds between outbox sweeps and periodic jobs",
+        )
+        parser.add_argument(
+            "--batch", action="store_true", help="sweep once, run until no task is left, then exit"
+        )
+        parser.add_argument(
+            "--max-tasks", type=int, default=None, help="exit after running this many tasks"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["interval"] < 0 or options["sweep_interval"] <= 0:
+            raise CommandError("intervals must be positive")
         worker_id = f"{socket.gethostname()}-{os.getpid()}"[:64]
         last_run: dict[str, float] = {}
         maintenance_once(last_run)
         stop = threading.Event()
         if not options["batch"]:
+
             def loop() -> None:
                 while not stop.wait(options["sweep_interval"]):
                     maintenance_once(last_run)
