@@ -278,8 +278,8 @@ class Loader:
                     ("28", "出件窗口", WindowKind.DELIVERY, departments["ZSJ"]),
                     ("29", "咨询窗口", WindowKind.CONSULTATION, departments["ZSJ"]),
                     ("30", "“办不成事”反映窗口", WindowKind.CONSULTATION, departments["ZSJ"])]
-        for number, name, kind, department in windows:
-            Window.objects.get_or_create(centre=centre, number=number,
+        for window_number, name, kind, department in windows:
+            Window.objects.get_or_create(centre=centre, number=window_number,
                                          defaults={"name": name, "kind": kind,
                                                    "department": department})
         district_centre, _ = ServiceCentre.objects.get_or_create(

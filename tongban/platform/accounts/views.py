@@ -9,6 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -69,14 +70,14 @@ class TongbanLoginView(LoginView):
         context["expired"] = self.request.GET.get("expired") == "1"
         return context
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         with transaction.atomic():
             response = super().form_valid(form)
             services.login_record(user=form.get_user(), request=self.request, success=True,
                                   username=form.get_user().get_username())
         return response
 
-    def form_invalid(self, form: LoginForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         services.login_record(user=None, request=self.request, success=False,
                               username=str(form.data.get("username", ""))[:150])
         return super().form_invalid(form)
