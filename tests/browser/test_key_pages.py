@@ -34,7 +34,7 @@ def test_staff_log_in_to_their_workbench(page):
         assert page.get_by_text(expected).first.is_visible()
         screenshot(page, f"workbench-{username}")
         page.get_by_role("tab", name="消息").click()
-        page.wait_for_selector("#tab-panel >> text=暂无消息")
+        page.wait_for_selector("#tab-panel >> text=欢迎使用示范市一体化政务服务平台")
         assert page.get_by_role("tab", name="消息").get_attribute("aria-selected") == "true"
         page.get_by_role("button", name="退出").click()
         page.wait_for_url("**/accounts/login/")
@@ -78,11 +78,15 @@ def test_citizen_and_enterprise_agent_personal_space(page):
 def test_english_interface_and_keyboard_use(page):
     load_demo_city()
     page.goto("/accounts/login/")
-    page.select_option("#lang-select", "en")
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    page.select_option("#lang-select", "en")  # submits the language form
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert page.evaluate("document.activeElement.name") == "username"  # autofocus
+    page.goto("/")  # a page without autofocus: keyboard focus starts at the top
     page.keyboard.press("Tab")  # the skip link comes first
     assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.goto("/accounts/login/")
     page.get_by_label("Username").fill("clerk")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.keyboard.press("Enter")
