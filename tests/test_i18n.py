@@ -15,7 +15,9 @@ def test_every_string_in_the_source_is_translated_to_english():
 def test_the_po_reader_sees_untranslated_and_fuzzy_entries():
     text = 'msgid "甲"\nmsgstr ""\n\n#, fuzzy\nmsgid "乙"\nmsgstr "B"\n\nmsgid "丙"\nmsgstr "C"\n'
     entries = {entry.msgid: entry for entry in parse_po(text)}
-    assert entries["甲"].msgstr == "" and entries["乙"].fuzzy and entries["丙"].msgstr == "C"
+    assert entries["甲"].msgstr == ""
+    assert entries["乙"].fuzzy
+    assert entries["丙"].msgstr == "C"
 
 
 def test_the_compiled_catalogue_is_used():
@@ -36,6 +38,9 @@ def test_the_login_page_follows_the_language_cookie(client):
 def test_api_errors_are_in_the_callers_language(client):
     zh = client.get("/api/platform/me").json()
     en = client.get("/api/platform/me", HTTP_ACCEPT_LANGUAGE="en").json()
-    assert zh == {"code": "unauthenticated", "message": "请先登录或提供有效的访问令牌",
-                  "details": []}
+    assert zh == {
+        "code": "unauthenticated",
+        "message": "请先登录或提供有效的访问令牌",
+        "details": [],
+    }
     assert en["message"] == "Sign in or provide a valid access token"

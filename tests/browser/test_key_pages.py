@@ -26,8 +26,11 @@ def pass_totp(page) -> None:
 
 def test_staff_log_in_to_their_workbench(page):
     load_demo_city()
-    for username, expected in (("clerk", "窗口受理员"), ("officer", "部门经办人"),
-                               ("leader", "部门领导")):
+    for username, expected in (
+        ("clerk", "窗口受理员"),
+        ("officer", "部门经办人"),
+        ("leader", "部门领导"),
+    ):
         log_in(page, username)
         page.wait_for_url("**/workbench/")
         assert page.get_by_role("heading", name="工作台", exact=True).is_visible()
@@ -62,7 +65,8 @@ def test_citizen_and_enterprise_agent_personal_space(page):
     log_in(page, "citizen")
     page.wait_for_url("**/me/")
     masked = page.get_by_test_id("masked-id").inner_text()
-    assert "**********" in masked and len(masked) == 18
+    assert "**********" in masked
+    assert len(masked) == 18
     screenshot(page, "personal-citizen")
     page.get_by_role("button", name="退出").click()
 

@@ -9,16 +9,36 @@ from tongban.platform.access.services import access_sync_permissions
 
 # code: (name, permissions, requires_mfa, for_public)
 STANDARD_ROLES: dict[str, tuple[str, list[str], bool, bool]] = {
-    "window_clerk": ("窗口受理员", [p.WORKBENCH, p.PERSON_VIEW, p.LEGAL_PERSON_VIEW,
-                                     p.FILES_UPLOAD, p.NOTIFY_SEND], False, False),
-    "department_officer": ("部门经办人", [p.WORKBENCH, p.PERSON_VIEW, p.LEGAL_PERSON_VIEW,
-                                          p.FILES_UPLOAD, p.ORGS_VIEW], False, False),
-    "department_leader": ("部门领导", [p.WORKBENCH, p.PERSON_VIEW, p.LEGAL_PERSON_VIEW,
-                                       p.ORGS_VIEW, p.USERS_VIEW], False, False),
-    "supervisor": ("电子监察员", [p.WORKBENCH, p.ORGS_VIEW, p.USERS_VIEW, p.PERSON_VIEW,
-                                   p.LEGAL_PERSON_VIEW], True, False),
-    "centre_manager": ("中心管理员", [p.WORKBENCH, p.ORGS_VIEW, p.USERS_VIEW,
-                                      p.SYSTEM_HEALTH], False, False),
+    "window_clerk": (
+        "窗口受理员",
+        [p.WORKBENCH, p.PERSON_VIEW, p.LEGAL_PERSON_VIEW, p.FILES_UPLOAD, p.NOTIFY_SEND],
+        False,
+        False,
+    ),
+    "department_officer": (
+        "部门经办人",
+        [p.WORKBENCH, p.PERSON_VIEW, p.LEGAL_PERSON_VIEW, p.FILES_UPLOAD, p.ORGS_VIEW],
+        False,
+        False,
+    ),
+    "department_leader": (
+        "部门领导",
+        [p.WORKBENCH, p.PERSON_VIEW, p.LEGAL_PERSON_VIEW, p.ORGS_VIEW, p.USERS_VIEW],
+        False,
+        False,
+    ),
+    "supervisor": (
+        "电子监察员",
+        [p.WORKBENCH, p.ORGS_VIEW, p.USERS_VIEW, p.PERSON_VIEW, p.LEGAL_PERSON_VIEW],
+        True,
+        False,
+    ),
+    "centre_manager": (
+        "中心管理员",
+        [p.WORKBENCH, p.ORGS_VIEW, p.USERS_VIEW, p.SYSTEM_HEALTH],
+        False,
+        False,
+    ),
     "citizen": ("公众", [], False, True),
 }
 
@@ -28,8 +48,9 @@ def ensure_platform_roles() -> dict[str, Role]:
     roles: dict[str, Role] = {}
     for code, (name, codes, requires_mfa, for_public) in STANDARD_ROLES.items():
         role, _ = Role.objects.update_or_create(
-            code=code, defaults={"name": name, "requires_mfa": requires_mfa,
-                                 "for_public": for_public})
+            code=code,
+            defaults={"name": name, "requires_mfa": requires_mfa, "for_public": for_public},
+        )
         role.permissions.add(*Permission.objects.filter(code__in=codes))
         roles[code] = role
     return roles

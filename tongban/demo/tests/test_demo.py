@@ -13,9 +13,15 @@ pytestmark = pytest.mark.django_db
 
 
 def counts() -> tuple[int, ...]:
-    return (Division.objects.count(), Department.objects.count(), Unit.objects.count(),
-            User.objects.count(), NaturalPerson.objects.count(), LegalPerson.objects.count(),
-            RoleAssignment.objects.count())
+    return (
+        Division.objects.count(),
+        Department.objects.count(),
+        Unit.objects.count(),
+        User.objects.count(),
+        NaturalPerson.objects.count(),
+        LegalPerson.objects.count(),
+        RoleAssignment.objects.count(),
+    )
 
 
 def test_the_demo_city_loads_once_and_again_without_duplicates():
@@ -32,7 +38,8 @@ def test_the_demo_city_loads_once_and_again_without_duplicates():
 def test_every_identity_number_in_the_demo_is_valid():
     load_demo_city()
     for uscc in list(Department.objects.values_list("uscc", flat=True)) + list(
-            LegalPerson.objects.values_list("uscc", flat=True)):
+        LegalPerson.objects.values_list("uscc", flat=True)
+    ):
         assert validate_uscc(uscc) == uscc
     for person in NaturalPerson.objects.all():
         assert validate_resident_id(person.id_number) == person.id_number
@@ -40,9 +47,12 @@ def test_every_identity_number_in_the_demo_is_valid():
 
 def test_each_printed_login_has_its_role_and_scope():
     summary = load_demo_city()
-    expected = {"clerk": ("window_clerk", Scope.UNIT), "officer": ("department_officer",
-                Scope.UNIT_TREE), "leader": ("department_leader", Scope.DEPARTMENT_TREE),
-                "supervisor": ("supervisor", Scope.DIVISION)}
+    expected = {
+        "clerk": ("window_clerk", Scope.UNIT),
+        "officer": ("department_officer", Scope.UNIT_TREE),
+        "leader": ("department_leader", Scope.DEPARTMENT_TREE),
+        "supervisor": ("supervisor", Scope.DIVISION),
+    }
     for login in summary.logins:
         user = User.objects.get(username=login.username)
         assert user.check_password("Demo@2026")

@@ -7,12 +7,11 @@ actor's role assignments for ``permission`` allow, as a single filtered query.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-import logging
-
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -190,8 +189,11 @@ def deny(actor: Any, permission: str, *, target: models.Model | None = None) -> 
     inside an atomic block rolls back with it, audit entry included.
     """
     if connection.in_atomic_block:
-        logger.debug("permission %s denied inside a transaction: its audit entry is lost "
-                       "if the transaction rolls back; check permissions first", permission)
+        logger.debug(
+            "permission %s denied inside a transaction: its audit entry is lost "
+            "if the transaction rolls back; check permissions first",
+            permission,
+        )
     with transaction.atomic():
         audit_record(
             action=f"{permission}",
@@ -255,12 +257,29 @@ def role_assign(
     (the security administrator) may; nobody may assign roles to themselves."""
     require(actor, ROLES_ASSIGN)
     with transaction.atomic():
-        return _role_assign(actor=actor, user=user, role=role, scope=scope, unit=unit,
-                            department=department, division=division, valid_until=valid_until)
+        return _role_assign(
+            actor=actor,
+            user=user,
+            role=role,
+            scope=scope,
+            unit=unit,
+            department=department,
+            division=division,
+            valid_until=valid_until,
+        )
 
 
-def _role_assign(*, actor: User, user: User, role: Role, scope: str, unit: Any,
-                 department: Any, division: Any, valid_until: Any) -> RoleAssignment:
+def _role_assign(
+    *,
+    actor: User,
+    user: User,
+    role: Role,
+    scope: str,
+    unit: Any,
+    department: Any,
+    division: Any,
+    valid_until: Any,
+) -> RoleAssignment:
     if actor.pk == user.pk:
         raise AssignmentError(_("不能为自己分配角色"))
     if role.for_public == (user.kind == "staff"):

@@ -35,19 +35,26 @@ class RegisterForm(forms.Form):
         regex=r"^[A-Za-z0-9_.@-]{3,40}$",
         error_messages={"invalid": _("用户名为3至40位字母、数字或 _ . @ -")},
     )
-    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     name = forms.CharField(label=_("真实姓名"), max_length=50)
     id_number = forms.CharField(label=_("公民身份号码"), max_length=18, min_length=18)
-    mobile = forms.RegexField(label=_("手机号码"), regex=r"^1\d{10}$", required=False,
-                              error_messages={"invalid": _("请输入11位手机号码")})
+    mobile = forms.RegexField(
+        label=_("手机号码"),
+        regex=r"^1\d{10}$",
+        required=False,
+        error_messages={"invalid": _("请输入11位手机号码")},
+    )
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(label=_("原密码"), widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password"}))
-    new_password = forms.CharField(label=_("新密码"), widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
+    old_password = forms.CharField(
+        label=_("原密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        label=_("新密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
 
 class NewTokenForm(forms.Form):

@@ -36,7 +36,7 @@ from tongban.platform.crypto.masking import mask_id_number, mask_phone
 from tongban.platform.crypto.sm import lookup_hmac, sm3_hex
 
 ID_PURPOSE = "person.id_number"
-TOKEN_PREFIX = "tb_"
+TOKEN_PREFIX = "tb_"  # noqa: S105 - a public prefix, not a secret
 
 
 def session_expire(*, request: HttpRequest, user: Any) -> None:
@@ -274,8 +274,9 @@ def token_authenticate(secret: str) -> User | None:
     return token.user
 
 
-def login_record(*, user: Any, request: HttpRequest | None, success: bool,
-                 username: str = "") -> None:
+def login_record(
+    *, user: Any, request: HttpRequest | None, success: bool, username: str = ""
+) -> None:
     audit_record(
         action="accounts.login",
         actor=user if success else None,

@@ -41,9 +41,13 @@ def lockout_response(
     request: HttpRequest, credentials: Any, *args: Any, **kwargs: Any
 ) -> HttpResponse:
     username = (credentials or {}).get("username", "") if isinstance(credentials, dict) else ""
-    audit_record(action="accounts.login.locked", outcome=Outcome.DENIED,
-                 object_type="accounts.user", object_label=str(username)[:150],
-                 detail={"username": str(username)[:150]})
+    audit_record(
+        action="accounts.login.locked",
+        outcome=Outcome.DENIED,
+        object_type="accounts.user",
+        object_label=str(username)[:150],
+        detail={"username": str(username)[:150]},
+    )
     return render(request, "accounts/locked.html", status=429)
 
 
@@ -73,13 +77,21 @@ class TongbanLoginView(LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         with transaction.atomic():
             response = super().form_valid(form)
-            services.login_record(user=form.get_user(), request=self.request, success=True,
-                                  username=form.get_user().get_username())
+            services.login_record(
+                user=form.get_user(),
+                request=self.request,
+                success=True,
+                username=form.get_user().get_username(),
+            )
         return response
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        services.login_record(user=None, request=self.request, success=False,
-                              username=str(form.data.get("username", ""))[:150])
+        services.login_record(
+            user=None,
+            request=self.request,
+            success=False,
+            username=str(form.data.get("username", ""))[:150],
+        )
         return super().form_invalid(form)
 
     def get_default_redirect_url(self) -> str:
@@ -93,8 +105,11 @@ login_view = public(TongbanLoginView.as_view())
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        audit_record(action="accounts.logout", actor=request.user,  # type: ignore[arg-type]
-                     target=request.user)  # type: ignore[arg-type]
+        audit_record(
+            action="accounts.logout",
+            actor=request.user,  # type: ignore[arg-type]
+            target=request.user,
+        )  # type: ignore[arg-type]
     logout(request)
     return redirect("accounts:login")
 
@@ -116,8 +131,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             audit_record(action="accounts.mfa.verify", actor=user, target=user)
             return HttpResponseRedirect(_safe_next(request, _home_for(user)))
-        audit_record(action="accounts.mfa.verify", actor=user, target=user,
-                     outcome=Outcome.FAILURE)
+        audit_record(action="accounts.mfa.verify", actor=user, target=user, outcome=Outcome.FAILURE)
         form.add_error("otp_token", _("验证码不正确或已过期"))
     return render(request, "accounts/mfa.html", {"form": form, "next": request.GET.get("next")})
 
@@ -206,7 +220,8 @@ def security_view(request: HttpRequest) -> HttpResponse:
             token_form = NewTokenForm(request.POST, prefix="tk")
             if token_form.is_valid():
                 _token, new_secret = services.token_create(
-                    actor=user, name=token_form.cleaned_data["name"])
+                    actor=user, name=token_form.cleaned_data["name"]
+                )
                 token_form = NewTokenForm(prefix="tk")
         elif action == "revoke":
             token = get_object_or_404(AccessToken, pk=request.POST.get("token"), user=user)
@@ -245,13 +260,22 @@ def act_for_view(request: HttpRequest) -> HttpResponse:
                 messages.error(request, _("没有该企业的有效授权"))
             else:
                 request.session[ACTING_FOR_SESSION_KEY] = match.pk
-                audit_record(action="accounts.act_for.start", actor=user, target=match,
-                             detail={"legal_person": match.legal_person.uscc})
-                messages.success(request, _("已切换为代理 %(name)s 办事") %
-                                 {"name": match.legal_person.name})
+                audit_record(
+                    action="accounts.act_for.start",
+                    actor=user,
+                    target=match,
+                    detail={"legal_person": match.legal_person.uscc},
+                )
+                messages.success(
+                    request, _("已切换为代理 %(name)s 办事") % {"name": match.legal_person.name}
+                )
         return redirect("accounts:act_for")
-    return render(request, "accounts/act_for.html", {
-        "authorisations": authorisations,
-        "current": request.session.get(ACTING_FOR_SESSION_KEY),
-        "nav_active": "personal",
-    })
+    return render(
+        request,
+        "accounts/act_for.html",
+        {
+            "authorisations": authorisations,
+            "current": request.session.get(ACTING_FOR_SESSION_KEY),
+            "nav_active": "personal",
+        },
+    )

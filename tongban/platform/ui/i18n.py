@@ -13,8 +13,17 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2]
 ROOT = PACKAGE.parent
 CATALOGUE = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
-IGNORES = [".venv/*", "var/*", "bench/*", "tests/*", "docs/*", "test-artifacts/*",
-           "*/migrations/*", "*/tests/*", "build/*"]
+IGNORES = [
+    ".venv/*",
+    "var/*",
+    "bench/*",
+    "tests/*",
+    "docs/*",
+    "test-artifacts/*",
+    "*/migrations/*",
+    "*/tests/*",
+    "build/*",
+]
 
 
 @dataclass(frozen=True)
@@ -67,10 +76,24 @@ def _makemessages() -> None:
     # Run from the repository root: inside tongban/ the package "platform" would shadow
     # the standard library module of that name.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tongban.settings"}
-    command = [sys.executable, "-m", "django", "makemessages", "-l", "en", "--no-obsolete",
-               "--no-location", *(f"--ignore={pattern}" for pattern in IGNORES)]
-    subprocess.run(command, cwd=ROOT, env=env, check=True,  # noqa: S603
-                   capture_output=True)
+    command = [
+        sys.executable,
+        "-m",
+        "django",
+        "makemessages",
+        "-l",
+        "en",
+        "--no-obsolete",
+        "--no-location",
+        *(f"--ignore={pattern}" for pattern in IGNORES),
+    ]
+    subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        check=True,  # noqa: S603
+        capture_output=True,
+    )
 
 
 def update() -> None:
@@ -81,8 +104,11 @@ def update() -> None:
 def compile_catalogues() -> None:
     """msgfmt --check, the same tool Django's compilemessages runs."""
     target = CATALOGUE.with_suffix(".mo")
-    subprocess.run(["msgfmt", "--check", "-o", str(target), str(CATALOGUE)],  # noqa: S603,S607
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["msgfmt", "--check", "-o", str(target), str(CATALOGUE)],
+        check=True,
+        capture_output=True,
+    )
 
 
 def gaps() -> list[str]:

@@ -29,10 +29,13 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         counts = summary.counts
         write = self.stdout.write
-        write(self.style.SUCCESS(
-            f"示范市 loaded in {elapsed:.1f}s: {counts['departments']} departments, "
-            f"{counts['units']} units, {counts['staff']} staff, {counts['windows']} windows, "
-            f"{counts['citizens']} citizens, {counts['enterprises']} enterprises"))
+        write(
+            self.style.SUCCESS(
+                f"示范市 loaded in {elapsed:.1f}s: {counts['departments']} departments, "
+                f"{counts['units']} units, {counts['staff']} staff, {counts['windows']} windows, "
+                f"{counts['citizens']} citizens, {counts['enterprises']} enterprises"
+            )
+        )
         write("")
         write(f"登录 (logins) — 密码 (password) for all: {DEMO_PASSWORD}")
         for login in summary.logins:

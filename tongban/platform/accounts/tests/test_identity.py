@@ -35,8 +35,9 @@ def test_resident_id_check_character():
     assert error.value.code == "check_char"
     assert validate_resident_id("11010519491231002x") == "11010519491231002X"  # GB 11643 sample
     with pytest.raises(InvalidIdNumber) as error:
-        validate_resident_id(make_resident_id("440103", dt.date(1988, 2, 28), 1)[:10] + "0230"
-                             + "0011")
+        validate_resident_id(
+            make_resident_id("440103", dt.date(1988, 2, 28), 1)[:10] + "0230" + "0011"
+        )
     assert error.value.code in {"birth_date", "check_char"}
 
 
@@ -54,13 +55,16 @@ def test_uscc_check_character():
 @pytest.mark.django_db
 def test_a_person_is_encrypted_at_rest_found_by_hmac_and_masked():
     number = make_resident_id("440103", dt.date(1990, 1, 2), 37)
-    person = services.person_register(actor=None, name="王五", id_number=number,
-                                      mobile="13800001234")
+    person = services.person_register(
+        actor=None, name="王五", id_number=number, mobile="13800001234"
+    )
     assert person.id_number_masked == number[:4] + "*" * 10 + number[-4:]
-    assert person.gender == "M" and person.birth_date == dt.date(1990, 1, 2)
+    assert person.gender == "M"
+    assert person.birth_date == dt.date(1990, 1, 2)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id_number, mobile FROM accounts_naturalperson WHERE id = %s",
-                       [person.pk])
+        cursor.execute(
+            "SELECT id_number, mobile FROM accounts_naturalperson WHERE id = %s", [person.pk]
+        )
         raw_id, raw_mobile = cursor.fetchone()
     assert number.encode() not in bytes(raw_id)
     assert b"13800001234" not in bytes(raw_mobile)
@@ -75,10 +79,12 @@ def test_a_person_is_encrypted_at_rest_found_by_hmac_and_masked():
 def test_revealing_the_full_id_number_needs_its_permission_and_is_audited():
     division = factories.division()
     unit = factories.unit(factories.department(division, "D1", "公安局"), "D1-U1", "户政科")
-    clerk = factories.staff("clerk", unit, role_obj=factories.role("viewer", [PERSON_VIEW]),
-                            scope=Scope.ALL)
-    officer = factories.staff("officer", unit, role_obj=factories.role(
-        "revealer", [PERSON_REVEAL_ID]), scope=Scope.ALL)
+    clerk = factories.staff(
+        "clerk", unit, role_obj=factories.role("viewer", [PERSON_VIEW]), scope=Scope.ALL
+    )
+    officer = factories.staff(
+        "officer", unit, role_obj=factories.role("revealer", [PERSON_REVEAL_ID]), scope=Scope.ALL
+    )
     person = factories.person("赵六")
     with pytest.raises(PermissionDenied):
         services.person_reveal_id_number(actor=clerk, person=person)
@@ -86,15 +92,17 @@ def test_revealing_the_full_id_number_needs_its_permission_and_is_audited():
     assert (denied.action, denied.outcome) == (PERSON_REVEAL_ID, "denied")
     assert services.person_reveal_id_number(actor=officer, person=person) == person.id_number
     read = AuditEntry.objects.get(action="accounts.person.reveal_id_number", outcome="success")
-    assert read.actor_id == officer.pk and read.object_id == str(person.pk)
+    assert read.actor_id == officer.pk
+    assert read.object_id == str(person.pk)
     assert verify_chain().ok
 
 
 @pytest.mark.django_db
 def test_an_admin_role_cannot_be_given_to_a_public_user():
     with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.create_user("x", "Abcdefg1!", display_name="x", kind="public",
-                                 admin_role="auditor")
+        User.objects.create_user(
+            "x", "Abcdefg1!", display_name="x", kind="public", admin_role="auditor"
+        )
 
 
 def test_production_hashes_passwords_with_argon2():
@@ -111,21 +119,23 @@ def test_login_is_audited_and_five_failures_lock_the_account(client):
         response = client.post("/accounts/login/", {"username": "zhang", "password": "wrong"})
     assert response.status_code == 429
     assert "已被锁定".encode() in response.content
-    response = client.post("/accounts/login/", {"username": "zhang",
-                                                 "password": factories.PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": "zhang", "password": factories.PASSWORD}
+    )
     assert response.status_code == 429  # still locked, even with the right password
     assert AuditEntry.objects.filter(action="accounts.login", outcome="failure").count() >= 4
     assert AuditEntry.objects.filter(action="accounts.login.locked").exists()
-    assert not AuditEntry.objects.filter(action="accounts.login", outcome="success",
-                                         actor_id=user.pk).exists()
+    assert not AuditEntry.objects.filter(
+        action="accounts.login", outcome="success", actor_id=user.pk
+    ).exists()
 
 
 @pytest.mark.django_db
 def test_login_sends_citizens_to_their_space_and_staff_to_the_workbench(client):
     factories.citizen("li")
-    response = client.post("/accounts/login/", {"username": "li",
-                                                 "password": factories.PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/me/"
+    response = client.post("/accounts/login/", {"username": "li", "password": factories.PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/me/"
     assert AuditEntry.objects.filter(action="accounts.login", outcome="success").count() == 1
     assert client.get("/me/").status_code == 200
 
@@ -134,8 +144,9 @@ def test_login_sends_citizens_to_their_space_and_staff_to_the_workbench(client):
 def test_staff_sessions_end_after_thirty_idle_minutes(client):
     division = factories.division()
     unit = factories.unit(factories.department(division, "D1", "民政局"), "D1-U1", "办公室")
-    user = factories.staff("idle", unit, role_obj=factories.role("wb", ["ui.workbench"]),
-                           scope=Scope.UNIT)
+    user = factories.staff(
+        "idle", unit, role_obj=factories.role("wb", ["ui.workbench"]), scope=Scope.UNIT
+    )
     client.force_login(user)
     assert client.get("/workbench/").status_code == 200
     session = client.session
@@ -163,7 +174,8 @@ def test_administrators_must_pass_totp(client, settings):
     admin = factories.staff("sys", admin_role="system_admin")
     client.force_login(admin)
     response = client.get("/workbench/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/mfa/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/mfa/"
     assert client.get("/accounts/mfa/")["Location"] == "/accounts/mfa/setup/"
     client.get("/accounts/mfa/setup/")
     device = TOTPDevice.objects.get(user=admin)
@@ -181,27 +193,42 @@ def test_administrators_must_pass_totp(client, settings):
 @pytest.mark.django_db
 def test_self_registration_validates_and_creates_person_and_login(client):
     number = make_resident_id("990102", dt.date(1995, 7, 1), 22)
-    bad = client.post("/accounts/register/", {"username": "wang", "password": "weakpass",
-                                               "name": "王芳", "id_number": number[:17] + "0"
-                                               if number[17] != "0" else number[:17] + "1"})
+    bad = client.post(
+        "/accounts/register/",
+        {
+            "username": "wang",
+            "password": "weakpass",
+            "name": "王芳",
+            "id_number": number[:17] + "0" if number[17] != "0" else number[:17] + "1",
+        },
+    )
     assert bad.status_code == 200
     assert "校验码错误".encode() in bad.content or "密码".encode() in bad.content
     assert not User.objects.filter(username="wang").exists()
     assert NaturalPerson.objects.count() == 0  # nothing half-saved
-    ok = client.post("/accounts/register/", {"username": "wang", "password": "Strong@2026",
-                                              "name": "王芳", "id_number": number,
-                                              "mobile": "13900001111"})
+    ok = client.post(
+        "/accounts/register/",
+        {
+            "username": "wang",
+            "password": "Strong@2026",
+            "name": "王芳",
+            "id_number": number,
+            "mobile": "13900001111",
+        },
+    )
     assert ok.status_code == 302
     user = User.objects.get(username="wang")
-    assert user.kind == "public" and user.person.id_number == number
+    assert user.kind == "public"
+    assert user.person.id_number == number
 
 
 @pytest.mark.django_db
 def test_agents_act_for_an_enterprise_and_audit_records_both(client):
     agent = factories.citizen("agent", "钱七")
     company = factories.enterprise()
-    authorisation = services.agent_authorise(actor=None, agent=agent, legal_person=company,
-                                             valid_from=dt.date(2020, 1, 1))
+    authorisation = services.agent_authorise(
+        actor=None, agent=agent, legal_person=company, valid_from=dt.date(2020, 1, 1)
+    )
     client.force_login(agent)
     client.post("/accounts/act-for/", {"authorisation": str(authorisation.pk)})
     client.post("/notifications/read-all/")  # any state change while acting for it
@@ -214,15 +241,17 @@ def test_agents_act_for_an_enterprise_and_audit_records_both(client):
     assert start.actor_id == agent.pk
     services.agent_revoke(actor=None, authorisation=authorisation)
     client.post("/accounts/act-for/", {"authorisation": str(authorisation.pk)})
-    assert not AuditEntry.objects.filter(action="accounts.act_for.start").exclude(
-        pk=start.pk).exists()
+    assert (
+        not AuditEntry.objects.filter(action="accounts.act_for.start").exclude(pk=start.pk).exists()
+    )
 
 
 @pytest.mark.django_db
 def test_personal_access_tokens(rf):
     user = factories.citizen()
     token, secret = services.token_create(actor=user, name="ci")
-    assert token.token_hash != secret and secret not in token.token_hash
+    assert token.token_hash != secret
+    assert secret not in token.token_hash
     auth = TokenAuth()
     assert auth.authenticate(rf.get("/"), secret) == user
     assert auth.authenticate(rf.get("/"), secret + "x") is None
