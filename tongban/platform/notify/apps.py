@@ -9,4 +9,8 @@ class NotifyConfig(AppConfig):
     def ready(self) -> None:
         from tongban.platform.events.registry import subscribe
 
-        subscribe("notify.delivery.created", "tongban.platform.notify.handlers.send_delivery")
+        subscribe(
+            "notify.delivery.created",
+            "tongban.platform.notify.handlers.send_delivery",
+            on_failure="tongban.platform.notify.handlers.send_delivery_failed",
+        )

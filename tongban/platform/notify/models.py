@@ -34,12 +34,17 @@ class MessageTemplate(models.Model):
 
 
 class Message(models.Model):
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"),
-                                  on_delete=models.CASCADE, related_name="messages")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
     template_code = models.CharField(_("模板"), max_length=100)
     category = models.CharField(_("类别"), max_length=50, default="general")
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("正文"))
+    sms_text = models.CharField(_("短信内容"), max_length=300, blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
@@ -67,8 +72,9 @@ class DeliveryState(models.TextChoices):
 class ChannelDelivery(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
-    status = models.CharField(_("状态"), max_length=10, choices=DeliveryState.choices,
-                              default=DeliveryState.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
     attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
     last_error = models.TextField(_("最近错误"), blank=True)
     provider_id = models.CharField(_("服务商编号"), max_length=100, blank=True)
@@ -86,8 +92,9 @@ class ChannelDelivery(models.Model):
 
 
 class Preference(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     category = models.CharField(_("类别"), max_length=50, default="general")
     email = models.BooleanField(_("邮件通知"), default=True)
     sms = models.BooleanField(_("短信通知"), default=True)

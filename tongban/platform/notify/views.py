@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from tongban.platform.access.decorators import signed_in
 from tongban.platform.notify import selectors, services
-from tongban.platform.notify.models import Message, Preference
+from tongban.platform.notify.models import Message
 
 
 def _own_message(request: HttpRequest, pk: int) -> Message:
@@ -29,8 +29,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = _own_message(request, pk)
     services.message_mark_read(actor=request.user, message=message)
-    return render(request, "notify/detail.html", {"message_obj": message,
-                                                  "nav_active": "messages"})
+    return render(request, "notify/detail.html", {"message_obj": message, "nav_active": "messages"})
 
 
 @signed_in
@@ -53,14 +52,17 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 @signed_in
 def preferences(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    current = Preference.objects.filter(user=user, category="general").first()
     if request.method == "POST":
-        services.preference_set(actor=user, category="general",
-                                email=request.POST.get("email") == "on",
-                                sms=request.POST.get("sms") == "on")
+        for code in services.CATEGORIES:
+            services.preference_set(
+                actor=user,
+                category=code,
+                email=request.POST.get(f"{code}-email") == "on",
+                sms=request.POST.get(f"{code}-sms") == "on",
+            )
         return redirect("notify:preferences")
-    return render(request, "notify/preferences.html", {
-        "email": current.email if current else True,
-        "sms": current.sms if current else True,
-        "nav_active": "messages",
-    })
+    return render(
+        request,
+        "notify/preferences.html",
+        {"rows": selectors.preferences_for(user), "nav_active": "messages"},
+    )
