@@ -21,6 +21,9 @@ class CalendarDayAdmin(PlatformModelAdmin):
     search_fields = ("name",)
     fields = ("date", "kind", "name")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("date",) if obj is not None else ()
+
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         for warning in coverage_warnings():
             messages.warning(request, warning)

@@ -124,3 +124,31 @@ def test_seeding_is_idempotent_and_keeps_manual_edits():
     assert CalendarDay.objects.get(date=D(2026, 3, 2)).source == Source.MANUAL
     assert not services.get_calendar(refresh=True).is_workday(D(2026, 3, 2))
     assert CalendarYear.objects.filter(year__gte=2004, year__lte=2026).count() == 23
+
+
+@pytest.mark.django_db
+def test_the_calendar_page_imports_and_lists_errors_per_line(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests import factories
+    from tongban.platform.access.models import Scope
+    from tongban.platform.access.permissions import CALENDAR_MANAGE
+
+    clerk = factories.staff("clerk")
+    client.force_login(clerk)
+    assert client.get(reverse("calendar:index")).status_code == 403
+    manager = factories.staff(
+        "manager", role_obj=factories.role("cal", [CALENDAR_MANAGE]), scope=Scope.ALL
+    )
+    client.force_login(manager)
+    bad = SimpleUploadedFile("2027.csv", b"date,kind,name\n2027-13-01,holiday,x\n")
+    response = client.post(reverse("calendar:index"), {"file": bad})
+    assert response.status_code == 200
+    assert "第2行：日期“2027-13-01”无效，应为 YYYY-MM-DD" in response.content.decode()
+    assert CalendarDay.objects.count() == 0
+    good = SimpleUploadedFile("2027.csv", "date,kind,name\n2027-01-01,holiday,元旦\n".encode())
+    response = client.post(reverse("calendar:index"), {"file": good})
+    assert "2027 年工作日历已导入" in response.content.decode()
+    entry = AuditEntry.objects.get(action="calendar.import")
+    assert entry.actor_id == manager.pk
