@@ -7,6 +7,7 @@ a default secret key, default personal-data keys, or no allowed hosts.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -183,7 +184,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not :memory:, so a worker subprocess and the live server see the test data.
     DATABASES["default"]["TEST"] = {
-        "NAME": env_str("TONGBAN_TEST_SQLITE_NAME", str(VAR_DIR / "test-tongban.sqlite3"))
+        # one file per test process, so concurrent runs on one machine never share it
+        "NAME": env_str(
+            "TONGBAN_TEST_SQLITE_NAME",
+            str(Path(tempfile.gettempdir()) / f"tongban-test-{os.getpid()}.sqlite3"),
+        )
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
