@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import platform
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,6 +25,7 @@ def setup_django(name: str) -> str:
     url = os.environ.get("TONGBAN_BENCH_DATABASE_URL")
     if not url:
         folder = tempfile.mkdtemp(prefix=f"tongban-bench-{name}-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         url = f"sqlite:///{folder}/bench.sqlite3"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
