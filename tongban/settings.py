@@ -167,7 +167,7 @@ TEMPLATES = [
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'tongban.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", DEFAULT_DATABASE_URL),
+        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,  # empty means the default
         conn_max_age=env_int("TONGBAN_DB_CONN_MAX_AGE", 60 if PRODUCTION else 0),
         conn_health_checks=True,
     )
