@@ -59,3 +59,9 @@ class PasswordChangeForm(forms.Form):
 
 class NewTokenForm(forms.Form):
     name = forms.CharField(label=_("令牌名称"), max_length=100)
+    expires_at = forms.DateTimeField(
+        label=_("过期时间"),
+        required=False,
+        help_text=_("可不填；格式如 2026-12-31 23:59"),
+        error_messages={"invalid": _("请输入有效的日期时间，如 2026-12-31 23:59")},
+    )

@@ -122,8 +122,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def mfa_required(self) -> bool:
-        """Administrators and supervisors must use a second factor."""
-        if self.admin_role:
+        """Administrators and supervisors must use a second factor; so must anyone who
+        enabled one (it is then checked at every login)."""
+        if self.admin_role or self.mfa_enabled:
             return True
         from tongban.platform.access.services import user_requires_mfa
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("mfa/setup/", views.mfa_setup_view, name="mfa_setup"),
     path("register/", views.register_view, name="register"),
     path("security/", views.security_view, name="security"),
+    path("password/", views.password_change_view, name="password_change"),
     path("act-for/", views.act_for_view, name="act_for"),
 ]

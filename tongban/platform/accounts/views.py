@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -75,14 +78,19 @@ class TongbanLoginView(LoginView):
         return context
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user: Any = form.get_user()
         with transaction.atomic():
             response = super().form_valid(form)
             services.login_record(
-                user=form.get_user(),
-                request=self.request,
-                success=True,
-                username=form.get_user().get_username(),
+                user=user, request=self.request, success=True, username=user.get_username()
             )
+        if user.mfa_required:
+            # The password was the first factor; the second comes next, keeping ?next=.
+            target = reverse("accounts:mfa")
+            wanted = self.get_redirect_url()
+            if wanted:
+                target += "?" + urlencode({"next": wanted})
+            return HttpResponseRedirect(target)
         return response
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
@@ -104,12 +112,9 @@ login_view = public(TongbanLoginView.as_view())
 @public
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        audit_record(
-            action="accounts.logout",
-            actor=request.user,  # type: ignore[arg-type]
-            target=request.user,
-        )  # type: ignore[arg-type]
+    user: Any = request.user
+    if user.is_authenticated:
+        audit_record(action="accounts.logout", actor=user, target=user)
     logout(request)
     return redirect("accounts:login")
 
@@ -145,8 +150,14 @@ def _qr_svg(uri: str) -> str:
 
 @signed_in
 def mfa_setup_view(request: HttpRequest) -> HttpResponse:
-    """Enrol a TOTP authenticator: show the QR code and secret, confirm with a code."""
+    """Enrol a TOTP authenticator: show the QR code and secret, confirm with a code.
+
+    A user who already has a confirmed device must pass it first: otherwise a stolen
+    password would be enough to enrol the thief's own authenticator.
+    """
     user: Any = request.user
+    if _confirmed_device(user) is not None and not user.is_verified():
+        return redirect("accounts:mfa")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=False)
@@ -163,16 +174,12 @@ def mfa_setup_view(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             messages.success(request, _("双因素认证已启用"))
             return redirect(_home_for(user))
+        audit_record(action="accounts.mfa.enable", actor=user, target=user, outcome=Outcome.FAILURE)
         form.add_error("otp_token", _("验证码不正确或已过期"))
-    secret = device.bin_key.hex()
-    import base64
-
-    base32 = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
     context = {
         "form": form,
-        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - generated SVG
-        "secret": base32,
-        "secret_hex": secret,
+        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - SVG we generated
+        "secret": base64.b32encode(device.bin_key).decode("ascii").rstrip("="),
     }
     return render(request, "accounts/mfa_setup.html", context)
 
@@ -194,46 +201,63 @@ def register_view(request: HttpRequest) -> HttpResponse:
 
 
 @signed_in
-def security_view(request: HttpRequest) -> HttpResponse:
+def password_change_view(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    password_form = PasswordChangeForm(prefix="pw")
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("密码已修改"))
+            return redirect("accounts:security")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@signed_in
+def security_view(request: HttpRequest) -> HttpResponse:
+    """Password, second factor and personal access tokens of the signed-in user."""
+    user: Any = request.user
     token_form = NewTokenForm(prefix="tk")
     new_secret = ""
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "password":
-            password_form = PasswordChangeForm(request.POST, prefix="pw")
-            if password_form.is_valid():
+        if action == "token":
+            token_form = NewTokenForm(request.POST, prefix="tk")
+            if token_form.is_valid():
                 try:
-                    services.password_change(actor=user, **password_form.cleaned_data)
+                    _token, new_secret = services.token_create(
+                        actor=user,
+                        user=user,
+                        name=token_form.cleaned_data["name"],
+                        expires_at=token_form.cleaned_data.get("expires_at"),
+                    )
                 except ValidationError as error:
                     for field, problems in error.message_dict.items():
                         for problem in problems:
-                            password_form.add_error(field, problem)
+                            token_form.add_error(
+                                field if field in token_form.fields else None, problem
+                            )
                 else:
-                    from django.contrib.auth import update_session_auth_hash
-
-                    update_session_auth_hash(request, user)
-                    messages.success(request, _("密码已修改"))
-                    return redirect("accounts:security")
-        elif action == "token":
-            token_form = NewTokenForm(request.POST, prefix="tk")
-            if token_form.is_valid():
-                _token, new_secret = services.token_create(
-                    actor=user, name=token_form.cleaned_data["name"]
-                )
-                token_form = NewTokenForm(prefix="tk")
+                    token_form = NewTokenForm(prefix="tk")
         elif action == "revoke":
-            token = get_object_or_404(AccessToken, pk=request.POST.get("token"), user=user)
+            token = get_object_or_404(
+                AccessToken, pk=request.POST.get("token"), user=user, revoked_at__isnull=True
+            )
             services.token_revoke(actor=user, token=token)
             messages.success(request, _("令牌已撤销"))
             return redirect("accounts:security")
     context = {
-        "password_form": password_form,
+        "password_form": PasswordChangeForm(),
         "token_form": token_form,
         "new_secret": new_secret,
         "tokens": AccessToken.objects.filter(user=user, revoked_at__isnull=True),
         "has_device": _confirmed_device(user) is not None,
+        "may_create_tokens": not user.admin_role,
     }
     return render(request, "accounts/security.html", context)
 

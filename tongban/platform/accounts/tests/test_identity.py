@@ -249,7 +249,7 @@ def test_agents_act_for_an_enterprise_and_audit_records_both(client):
 @pytest.mark.django_db
 def test_personal_access_tokens(rf):
     user = factories.citizen()
-    token, secret = services.token_create(actor=user, name="ci")
+    token, secret = services.token_create(actor=user, user=user, name="ci")
     assert token.token_hash != secret
     assert secret not in token.token_hash
     auth = TokenAuth()
@@ -267,7 +267,7 @@ def test_personal_access_tokens(rf):
 @pytest.mark.django_db
 def test_the_api_accepts_a_token_and_masks_personal_data(client):
     user = factories.citizen()
-    _, secret = services.token_create(actor=user, name="ci")
+    _, secret = services.token_create(actor=user, user=user, name="ci")
     response = client.get("/api/platform/me", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
     body = response.json()
