@@ -41,16 +41,21 @@ from tongban.platform.audit.services import audit_record
 
 
 def lockout_response(
-    request: HttpRequest, credentials: Any, *args: Any, **kwargs: Any
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
 ) -> HttpResponse:
-    username = (credentials or {}).get("username", "") if isinstance(credentials, dict) else ""
-    audit_record(
-        action="accounts.login.locked",
-        outcome=Outcome.DENIED,
-        object_type="accounts.user",
-        object_label=str(username)[:150],
-        detail={"username": str(username)[:150]},
-    )
+    """django-axes calls this (request, original_response, credentials) once an account is
+    locked: a page in the user's language, status 429, and an audit entry."""
+    from axes.helpers import get_client_username
+
+    username = str(get_client_username(request, credentials) or "")[:150]
+    with transaction.atomic():
+        audit_record(
+            action="accounts.login.locked",
+            outcome=Outcome.DENIED,
+            object_type="accounts.user",
+            object_label=username,
+            detail={"username": username},
+        )
     return render(request, "accounts/locked.html", status=429)
 
 
