@@ -439,13 +439,8 @@ def admin_role_grant(*, actor: User | None, user: User, admin_role: str) -> User
     return locked
 
 
-def admin_create(
-    *, actor: User | None, admin_role: str, username: str, display_name: str, password: str
-) -> User:
-    """Create a new administrator login (see ``admin_role_grant`` for the rules)."""
-    if actor is not None:
-        require(actor, ROLES_ASSIGN)
-    _check_admin_role(admin_role)
+def _validate_new_staff_login(username: str, display_name: str, password: str) -> tuple[str, str]:
+    """Check a new staff login's fields together; raise one ValidationError naming each."""
     errors: dict[str, list[str]] = {}
     username, display_name = username.strip(), display_name.strip()
     if not username:
@@ -461,6 +456,17 @@ def admin_create(
         errors["password"] = list(error.messages)
     if errors:
         raise ValidationError(errors)
+    return username, display_name
+
+
+def admin_create(
+    *, actor: User | None, admin_role: str, username: str, display_name: str, password: str
+) -> User:
+    """Create a new administrator login (see ``admin_role_grant`` for the rules)."""
+    if actor is not None:
+        require(actor, ROLES_ASSIGN)
+    _check_admin_role(admin_role)
+    username, display_name = _validate_new_staff_login(username, display_name, password)
     with transaction.atomic():
         user = User.objects.create_user(
             username,
@@ -494,21 +500,7 @@ def staff_create(
 ) -> User:
     """A staff login, created by a user manager (the system administrator)."""
     require(actor, USERS_MANAGE)
-    errors: dict[str, list[str]] = {}
-    username, display_name = username.strip(), display_name.strip()
-    if not username:
-        errors["username"] = [_("请填写用户名")]
-    elif User.objects.filter(username=username).exists():
-        errors["username"] = [_("该用户名已被使用")]
-    if not display_name:
-        errors["display_name"] = [_("请填写姓名")]
-    probe = User(username=username, display_name=display_name, kind=UserKind.STAFF)
-    try:
-        validate_password(password, probe)
-    except ValidationError as error:
-        errors["password"] = list(error.messages)
-    if errors:
-        raise ValidationError(errors)
+    username, display_name = _validate_new_staff_login(username, display_name, password)
     with transaction.atomic():
         user = User.objects.create_user(
             username,
