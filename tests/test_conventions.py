@@ -84,3 +84,17 @@ def test_openapi_schema_is_served(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"].startswith("Tongban")
+
+
+def test_every_tongban_command_maps_to_a_management_command():
+    from django.core.management import get_commands
+
+    from tongban.cli import COMMANDS, main
+
+    available = get_commands()
+    missing = [
+        name for name, (command, _) in COMMANDS.items() if command and command not in available
+    ]
+    assert missing == []
+    assert main(["--help"]) == 0
+    assert main(["no-such-command"]) == 2

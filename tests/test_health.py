@@ -33,3 +33,20 @@ def test_metrics_can_require_a_token(client, settings):
     assert client.get("/metrics").status_code == 401
     ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token")
     assert ok.status_code == 200
+
+
+def test_the_health_command_prints_the_report_and_fails_when_unhealthy(monkeypatch):
+    import io
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    from tongban.platform.ui import health
+
+    out = io.StringIO()
+    call_command("health", stdout=out)
+    assert json.loads(out.getvalue())["status"] == "ok"
+    monkeypatch.setattr(health, "WORKER_LAG_LIMIT_SECONDS", -1.0)
+    monkeypatch.setattr("tongban.platform.events.selectors.worker_lag_seconds", lambda: 5.0)
+    with pytest.raises(CommandError):
+        call_command("health", stdout=io.StringIO())
