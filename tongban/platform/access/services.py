@@ -282,6 +282,12 @@ def _role_assign(
 ) -> RoleAssignment:
     if actor.pk == user.pk:
         raise AssignmentError(_("不能为自己分配角色"))
+    if (
+        user.admin_role in {"system_admin", "auditor"}
+        and role.permissions.filter(code=ROLES_ASSIGN).exists()
+    ):
+        # 三权分立: only the security administrator may hold the role-assignment power
+        raise AssignmentError(_("系统管理员和安全审计员不能拥有分配角色的权限"))
     if role.for_public == (user.kind == "staff"):
         raise AssignmentError(_("该角色不适用于此类用户"))
     if scope in {Scope.UNIT, Scope.UNIT_TREE} and unit is None:

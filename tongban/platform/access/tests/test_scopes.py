@@ -134,3 +134,18 @@ def test_a_denied_require_writes_an_audit_entry_with_outcome_denied(tree):
         require(clerk, PERSON_REVEAL_ID)
     entry = AuditEntry.objects.get(outcome="denied")
     assert (entry.action, entry.actor_id) == (PERSON_REVEAL_ID, clerk.pk)
+
+
+@pytest.mark.django_db
+def test_the_system_admin_and_auditor_cannot_be_given_the_role_assignment_power():
+    from tests import factories
+    from tongban.platform.access.permissions import ROLES_ASSIGN
+    from tongban.platform.access.services import AssignmentError, role_assign
+
+    security = factories.staff("sec", admin_role="security_admin")
+    assigner = factories.role("assigner", [ROLES_ASSIGN])
+    for admin_role in ("system_admin", "auditor"):
+        target = factories.staff(f"t-{admin_role}", admin_role=admin_role)
+        with pytest.raises(AssignmentError):
+            role_assign(actor=security, user=target, role=assigner, scope="all")
+        assert not target.role_assignments.exists()
