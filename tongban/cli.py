@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -74,11 +73,6 @@ def main(argv: list[str] | None = None) -> int:
 
     execute_from_command_line(["tongban", *command])
     return 0
-
-
-def run_subprocess(args: list[str]) -> subprocess.Popen[bytes]:
-    """Start another ``tongban`` command as a child process (used by ``serve``)."""
-    return subprocess.Popen([sys.executable, "-m", "tongban.cli", *args])  # noqa: S603
 
 
 if __name__ == "__main__":

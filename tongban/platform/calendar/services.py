@@ -146,15 +146,11 @@ def calendar_seed(*, actor: Any = None) -> list[int]:
             exceptions: dict[dt.date, tuple[str, str]] = {}
             for day, holiday in chinese_calendar.holidays.items():
                 if day.year == year:
-                    label = names.get(
-                        str(holiday.value if hasattr(holiday, "value") else holiday), ""
-                    )
+                    label = names.get(holiday, "")  # the package names holidays in English
                     exceptions[day] = (DayKind.HOLIDAY, label)
             for day, holiday in chinese_calendar.workdays.items():
                 if day.year == year and day.weekday() >= 5:
-                    label = names.get(
-                        str(holiday.value if hasattr(holiday, "value") else holiday), ""
-                    )
+                    label = names.get(holiday, "")  # the package names holidays in English
                     exceptions[day] = (DayKind.MAKEUP_WORKDAY, label)
             changed += _write_year(year, exceptions, Source.PACKAGE, actor)
         audit_record(
