@@ -116,6 +116,9 @@ INSTALLED_APPS = [
     "tongban.platform.files",
     "tongban.platform.ui",
     "tongban.platform.api",
+    "tongban.platform.search",
+    # the applications
+    "tongban.apps.catalog",
     # outside the platform: loads the demo city
     "tongban.demo",
 ]

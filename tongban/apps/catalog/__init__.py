@@ -1,0 +1,1 @@
+"""Service catalogue and power lists (事项清单, 三单)."""
