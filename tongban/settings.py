@@ -272,6 +272,21 @@ TONGBAN_MAX_UPLOAD_BYTES = env_int("TONGBAN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Cache: shared by every process of one installation (job progress, search vocabularies).
+# Redis in production (TONGBAN_CACHE_URL=redis://...); files under var/ by default.
+CACHE_URL = env_str("TONGBAN_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 # Background work: django-tasks with its database backend (no broker needed).
 TASKS = {
     "default": {
