@@ -1,0 +1,1 @@
+"""Data tables for the demo city's service catalogue (see ``tongban.demo.catalog``)."""
