@@ -12,7 +12,8 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.demo import data
-from tongban.demo.roles import ensure_platform_roles
+from tongban.demo.catalog import load_demo_catalog
+from tongban.demo.roles import ensure_platform_roles, grant_catalog_permissions
 from tongban.platform.access.models import Role, RoleAssignment, Scope
 from tongban.platform.accounts.idnumbers import make_resident_id, make_uscc
 from tongban.platform.accounts.models import (
@@ -552,6 +553,8 @@ def _welcome(usernames: list[str]) -> None:
 def load_demo_city() -> Summary:
     with transaction.atomic():
         summary = Loader().load()
+        grant_catalog_permissions()
+        summary.counts.update(load_demo_catalog())
         _welcome([login.username for login in summary.logins])
         audit_record(
             action="demo.city.load",

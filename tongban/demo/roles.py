@@ -3,6 +3,7 @@ permissions to these roles with ``grant_role_permissions``."""
 
 from __future__ import annotations
 
+from tongban.apps.catalog import permissions as catalog
 from tongban.platform.access import permissions as p
 from tongban.platform.access.models import Permission, Role
 from tongban.platform.access.services import access_sync_permissions
@@ -60,3 +61,21 @@ def grant_role_permissions(role_code: str, codes: list[str]) -> None:
     access_sync_permissions()
     role = Role.objects.get(code=role_code)
     role.permissions.add(*Permission.objects.filter(code__in=codes))
+
+
+# the catalogue's permissions, granted at the scopes each role is assigned with
+CATALOG_GRANTS: dict[str, list[str]] = {
+    "department_officer": [catalog.ITEM_EDIT],
+    "department_leader": [catalog.ITEM_EDIT, catalog.ITEM_REVIEW],
+    "centre_manager": [
+        catalog.VOCABULARY_MANAGE,
+        catalog.POWER_MANAGE,
+        catalog.IMPORT,
+        catalog.ITEM_REVIEW,
+    ],
+}
+
+
+def grant_catalog_permissions() -> None:
+    for role_code, codes in CATALOG_GRANTS.items():
+        grant_role_permissions(role_code, codes)
