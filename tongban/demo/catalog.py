@@ -9,6 +9,7 @@ nothing, so it adds no audit entries either.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tongban.apps.catalog import services
@@ -34,6 +36,8 @@ from tongban.demo.catalog_data import forms, powers, vocab
 from tongban.demo.catalog_data.items_key import KEY_ITEMS
 from tongban.demo.catalog_data.items_table import TABLE
 from tongban.demo.catalog_data.spec import LICENCE_FAMILY, TYPE, Spec
+from tongban.platform.audit.models import AuditEntry
+from tongban.platform.audit.services import audit_record
 from tongban.platform.orgs.models import Department, ServiceCentre, Window
 
 logger = logging.getLogger(__name__)
@@ -42,6 +46,7 @@ CENTRE = "示范市政务服务中心"
 DISTRICT_CENTRE = "东湖区政务服务中心"
 HOURS = "工作日 9:00-12:00 13:30-17:00（法定节假日除外）"
 COMPLAINT_PHONE = "0999-12345"
+SYNONYMS_MARKER = "demo.catalog.synonyms"
 AGENT_CONDITION = "委托他人办理的"
 AGENT_MATERIAL = "授权委托书及受托人身份证件"
 TYPE_DIGIT = {value: str(index) for index, value in enumerate(TYPE.values(), start=1)}
@@ -583,7 +588,31 @@ class CatalogLoader:
             )
 
     def synonyms(self) -> int:
-        return 0
+        """Search synonym groups, once: a marker in the audit trail records that they were
+        created (the search app owns their storage)."""
+        from tongban.platform.search import services as search
+
+        create = getattr(search, "synonym_group_create", None)
+        if create is None:
+            return 0
+        marker = AuditEntry.objects.filter(action=SYNONYMS_MARKER).order_by("-pk").first()
+        if marker is not None:
+            return int(json.loads(marker.detail or "{}").get("groups", 0))
+        created = 0
+        for terms in vocab.SYNONYMS:
+            try:
+                create(actor=None, terms=list(terms), note="示范市演示数据")
+            except ValidationError as error:
+                logger.info("synonym group %s skipped: %s", "/".join(terms), error)
+            else:
+                created += 1
+        audit_record(
+            action=SYNONYMS_MARKER,
+            object_type="demo.catalog",
+            object_label="示范市检索同义词",
+            detail={"groups": created},
+        )
+        return created
 
 
 def load_demo_catalog() -> dict[str, int]:
