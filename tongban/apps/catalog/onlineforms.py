@@ -761,7 +761,8 @@ def _parse_fields(
         elif spec.kind == "checkboxes":
             value = [item for item in post.getlist(name) if item] or None
         elif spec.kind == "checkbox":
-            value = post.get(name, "") not in ("", "false")
+            # A required box must be ticked: left unticked it is missing, so "required" fires.
+            value = post.get(name, "") not in ("", "false") or (None if spec.required else False)
         else:
             text = _parse_text(spec, post.get(name, ""))
             if not text:
@@ -781,8 +782,10 @@ def form_data_from_post(
     """The posted HTML fields (``f__applicant__name``) as JSON data typed per the schema.
 
     Numbers are parsed (kept as text when they do not parse, so validation reports them),
-    checkboxes become booleans, empty fields and empty rows are left out so that
-    ``required`` and ``minItems`` report them.
+    checkboxes become booleans (an unticked *required* box is left out: it must be ticked),
+    empty fields and empty rows are left out so that ``required`` and ``minItems`` report
+    them; a required fieldset with nothing filled in becomes ``{}`` so that its own required
+    fields are reported one by one.
     """
     return _parse_fields(_root_specs(schema, ui), post, ())
 

@@ -432,6 +432,27 @@ def test_post_parsing_types_values_and_drops_blanks():
     assert errors["family.0.id_number"] == ["请填写“公民身份号码”"]
 
 
+def test_a_required_checkbox_must_be_ticked():
+    schema = {
+        "type": "object",
+        "properties": {"consent": {"type": "boolean", "title": "同意授权核对家庭经济状况"}},
+        "required": ["consent"],
+    }
+    unticked = form_data_from_post(schema, None, QueryDict(""))
+    assert unticked == {}
+    assert dict(form_validate(schema, unticked)) == {
+        "consent": ["请勾选“同意授权核对家庭经济状况”"]
+    }
+    ticked = form_data_from_post(schema, None, QueryDict("f__consent=true"))
+    assert ticked == {"consent": True}
+    assert not form_validate(schema, ticked)
+    html = form_render(schema, None, unticked, form_validate(schema, unticked))
+    assert (
+        '<input type="checkbox" id="f__consent" name="f__consent" value="true" '
+        'aria-required="true" aria-invalid="true" aria-describedby="f__consent__error">'
+    ) in html
+
+
 def test_render_then_post_round_trip():
     schema, ui = sole_trader_schema(), sole_trader_ui()
     data = valid_data()
