@@ -1,0 +1,1 @@
+"""Chinese full-text search shared by the applications (segmentation, pinyin, synonyms)."""

@@ -1,0 +1,263 @@
+"""Reads: understand a query (words, pinyin, synonyms), run one native full-text query,
+re-rank the best candidates by how many concepts they cover, and explain each hit."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from tongban.platform.search import text, vocabulary
+
+# how many of the natively best-ranked rows are re-ranked by concept coverage
+CANDIDATES = 200
+# the deepest row a caller can page to
+MAX_WINDOW = 1000
+MAX_LIMIT = 100
+MAX_CONCEPTS = 10
+MAX_ALTERNATIVES = 12
+FIELDS = ("title", "keywords", "body")
+FILTER_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# PostgreSQL ts_rank weights {D, C, B, A}: body C, keywords B, title A
+PG_WEIGHTS = "{0.1, 0.1, 0.4, 1.0}"
+# SQLite bm25 weights per FTS5 column: title, keywords, body
+SQLITE_WEIGHTS = (10.0, 4.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the user asked for, with the index terms that stand for it.
+
+    ``via`` is ``word`` (as typed), ``synonym`` (expanded by a synonym group), ``pinyin``,
+    ``initials`` or ``pinyin_fuzzy`` (a Latin run resolved through the vocabulary)."""
+
+    original: str
+    alternatives: tuple[str, ...]
+    via: str
+
+
+@dataclass(frozen=True)
+class Match:
+    concept: str
+    term: str
+    field: str  # "title" | "keywords" | "body"
+    via: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    key: str
+    title: str
+    score: float
+    filters: dict[str, str]
+    matches: list[Match]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    concepts: list[Concept]
+
+
+@dataclass(frozen=True)
+class _Understood:
+    concept: Concept
+    vias: dict[str, str] = field(default_factory=dict)  # alternative -> how it was reached
+
+
+def _resolve_latin(word: str) -> tuple[tuple[str, ...], str]:
+    if len(word) < 2:
+        return (), "word"
+    words = vocabulary.vocabulary()
+    found = words.exact(word)
+    if found:
+        return found, "pinyin"
+    found = words.initials(word)
+    if found:
+        return found, "initials"
+    if len(word) >= 3:
+        found = words.fuzzy(word)
+        if found:
+            return found, "pinyin_fuzzy"
+    return (), "word"
+
+
+def understand(query: str) -> list[_Understood]:
+    """The concepts of a query, each with its alternatives (at most 10 concepts)."""
+    groups = vocabulary.synonyms().groups  # first: it also teaches jieba the synonym terms
+    words = text.words_for_query(query.strip()[: text.MAX_QUERY_CHARS])
+    has_long_word = any(len(word) >= 2 for word in words)
+    understood: list[_Understood] = []
+    for word in words:
+        if len(understood) >= MAX_CONCEPTS:
+            break
+        if has_long_word and len(word) == 1 and word not in groups:
+            continue  # a lone character next to real words is noise (开 in 开一家奶茶店)
+        vias: dict[str, str] = {}
+        via = "word"
+        if text.is_latin(word):
+            resolved, via = _resolve_latin(word)
+            for term in resolved:
+                vias[term] = via
+        if not vias:
+            vias[word] = "word"
+        expanded = False
+        for term in list(vias):
+            for synonym in groups.get(term, ()):
+                if synonym not in vias:
+                    vias[synonym] = "synonym"
+                    expanded = True
+        if expanded and via == "word":
+            via = "synonym"
+        alternatives = tuple(vias)[:MAX_ALTERNATIVES]
+        understood.append(
+            _Understood(
+                Concept(original=word, alternatives=alternatives, via=via),
+                {term: vias[term] for term in alternatives},
+            )
+        )
+    return understood
+
+
+def _lexemes(understood: list[_Understood]) -> list[str]:
+    lexemes: dict[str, None] = {}
+    for item in understood:
+        for term in item.concept.alternatives:
+            for token in text.normalize(term).split():
+                lexemes.setdefault(token, None)
+    return list(lexemes)
+
+
+def _clean_filters(filters: Mapping[str, str] | None) -> dict[str, str]:
+    cleaned = {}
+    for name, value in (filters or {}).items():
+        if not FILTER_KEY.match(name):
+            raise ValueError(f"search: invalid filter name {name!r}")
+        cleaned[name] = str(value)
+    return cleaned
+
+
+def _sqlite_rows(
+    namespace: str, lexemes: list[str], filters: dict[str, str], window: int
+) -> list[tuple[Any, ...]]:
+    # every lexeme is an FTS5 string ("..." with inner quotes doubled): no query syntax
+    match = " OR ".join('"' + lexeme.replace('"', '""') + '"' for lexeme in lexemes)
+    conditions = ["search_searchdocument_fts MATCH %s", "d.namespace = %s"]
+    params: list[Any] = [match, namespace]
+    for name, value in filters.items():
+        conditions.append("json_extract(d.filters, %s) = %s")
+        params.extend([f'$."{name}"', value])
+    title, keywords, body = SQLITE_WEIGHTS
+    sql = f"""
+        SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
+               -bm25(search_searchdocument_fts, {title}, {keywords}, {body}) * d.boost AS score,
+               count(*) OVER () AS total
+        FROM search_searchdocument_fts
+        JOIN search_searchdocument d ON d.id = search_searchdocument_fts.rowid
+        WHERE {" AND ".join(conditions)}
+        ORDER BY score DESC, d.key
+        LIMIT %s"""  # noqa: S608 - only constants are formatted in; input is in params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, window])
+        return list(cursor.fetchall())
+
+
+def _postgres_rows(
+    namespace: str, lexemes: list[str], filters: dict[str, str], window: int
+) -> list[tuple[Any, ...]]:
+    # every lexeme quoted ('...' with quotes doubled, backslashes escaped), joined by OR
+    query = " | ".join(
+        "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes
+    )
+    conditions = ["d.search_vector @@ q.query", "d.namespace = %s"]
+    params: list[Any] = [query, namespace]
+    if filters:
+        conditions.append("d.filters @> %s::jsonb")
+        params.append(json.dumps(filters))
+    sql = f"""
+        WITH q AS (SELECT to_tsquery('simple', %s) AS query)
+        SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
+               ts_rank('{PG_WEIGHTS}', d.search_vector, q.query) * d.boost AS score,
+               count(*) OVER () AS total
+        FROM search_searchdocument d, q
+        WHERE {" AND ".join(conditions)}
+        ORDER BY score DESC, d.key
+        LIMIT %s"""  # noqa: S608 - only constants are formatted in; input is in params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, window])
+        return list(cursor.fetchall())
+
+
+def _explain(
+    understood: list[_Understood], tokens: tuple[str, str, str]
+) -> tuple[int, list[Match]]:
+    """How many concepts the document covers, and for each concept and field the first
+    alternative found there."""
+    token_sets = [set(field_tokens.split()) for field_tokens in tokens]
+    covered = 0
+    matches: list[Match] = []
+    for item in understood:
+        found = False
+        for field_name, token_set in zip(FIELDS, token_sets, strict=True):
+            for term in item.concept.alternatives:
+                if text.normalize(term) in token_set:
+                    matches.append(Match(item.concept.original, term, field_name, item.vias[term]))
+                    found = True
+                    break
+        covered += found
+    return covered, matches
+
+
+def search_query(
+    *,
+    namespace: str,
+    text: str,
+    limit: int = 20,
+    offset: int = 0,
+    filters: dict[str, str] | None = None,
+) -> SearchResult:
+    """Documents of ``namespace`` matching ``text`` (at most 100 characters are read),
+    best first, with the concepts understood and why each hit matched.
+
+    ``total`` is the exact number of matching documents; paging reaches the first 1,000.
+    """
+    cleaned_filters = _clean_filters(filters)
+    limit = max(0, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset))
+    understood = understand(text)
+    concepts = [item.concept for item in understood]
+    lexemes = _lexemes(understood)
+    if not lexemes:
+        return SearchResult(hits=[], total=0, concepts=concepts)
+    window = min(max(CANDIDATES, offset + limit), MAX_WINDOW)
+    fetch = _postgres_rows if connection.vendor == "postgresql" else _sqlite_rows
+    rows = fetch(namespace, lexemes, cleaned_filters, window)
+    if not rows:
+        return SearchResult(hits=[], total=0, concepts=concepts)
+    total = int(rows[0][7])
+    wanted = len(understood)
+    ranked = []
+    for key, title, stored_filters, tokens_title, tokens_keywords, tokens_body, score, _ in rows:
+        covered, matches = _explain(understood, (tokens_title, tokens_keywords, tokens_body))
+        # concept coverage dominates: a document with 1 of 2 concepts keeps a quarter
+        final = float(score) * (covered / wanted) ** 2
+        if isinstance(stored_filters, str):
+            stored_filters = json.loads(stored_filters)
+        ranked.append((final, float(score), key, title, stored_filters, matches))
+    ranked.sort(key=lambda row: (-row[0], -row[1], row[2]))
+    hits = [
+        SearchHit(
+            key=key,
+            title=title,
+            score=round(final, 6),
+            filters=dict(stored_filters or {}),
+            matches=matches,
+        )
+        for final, _score, key, title, stored_filters, matches in ranked[offset : offset + limit]
+    ]
+    return SearchResult(hits=hits, total=total, concepts=concepts)
