@@ -147,18 +147,24 @@ def _sqlite_rows(
 ) -> list[tuple[Any, ...]]:
     # every lexeme is an FTS5 string ("..." with inner quotes doubled): no query syntax
     match = " OR ".join('"' + lexeme.replace('"', '""') + '"' for lexeme in lexemes)
-    conditions = ["search_searchdocument_fts MATCH %s", "d.namespace = %s"]
+    conditions = ["d.namespace = %s"]
     params: list[Any] = [match, namespace]
     for name, value in filters.items():
         conditions.append("json_extract(d.filters, %s) = %s")
         params.extend([f'$."{name}"', value])
     title, keywords, body = SQLITE_WEIGHTS
+    # bm25() only works in the MATCH query itself: rank there, then join, count and sort
     sql = f"""
+        WITH m AS MATERIALIZED (
+            SELECT rowid AS id,
+                   -bm25(search_searchdocument_fts, {title}, {keywords}, {body}) AS rank
+            FROM search_searchdocument_fts
+            WHERE search_searchdocument_fts MATCH %s
+        )
         SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
-               -bm25(search_searchdocument_fts, {title}, {keywords}, {body}) * d.boost AS score,
+               m.rank * d.boost AS score,
                count(*) OVER () AS total
-        FROM search_searchdocument_fts
-        JOIN search_searchdocument d ON d.id = search_searchdocument_fts.rowid
+        FROM m JOIN search_searchdocument d ON d.id = m.id
         WHERE {" AND ".join(conditions)}
         ORDER BY score DESC, d.key
         LIMIT %s"""  # noqa: S608 - only constants are formatted in; input is in params
