@@ -1,9 +1,11 @@
 """The search index (one row per indexed object), synonyms and the pinyin vocabulary.
 
-The vendor-specific parts live in migration 0002: on PostgreSQL a generated ``tsvector``
-column ``search_vector`` with a GIN index, on SQLite an FTS5 table
-``search_searchdocument_fts`` kept in step by triggers. Django does not know about either;
-:mod:`.selectors` queries them with parameterised SQL.
+The vendor-specific parts live in migrations 0002/0003: on PostgreSQL two generated
+``tsvector`` columns with GIN indexes (``head_vector``: title A, keywords B, facets D;
+``search_vector``: all fields and facets), on SQLite an FTS5 table
+``search_searchdocument_fts`` (title, keywords, body, facets) kept in step by
+triggers. Django does not know about either; :mod:`.selectors` queries them with
+parameterised SQL.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ class SearchDocument(models.Model):
     tokens_title = models.TextField(blank=True, default="")
     tokens_keywords = models.TextField(blank=True, default="")
     tokens_body = models.TextField(blank=True, default="")
+    # namespace and filter values as opaque tokens, so the full-text index itself narrows
+    # by them (see facets.py)
+    tokens_facets = models.TextField(blank=True, default="")
     filters = models.JSONField(default=dict, blank=True)
     boost = models.FloatField(default=1.0)
     updated_at = models.DateTimeField(auto_now=True)

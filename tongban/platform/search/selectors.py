@@ -12,11 +12,15 @@ from typing import Any
 from django.db import connection
 
 from tongban.platform.search import text, vocabulary
+from tongban.platform.search.facets import facet_tokens
 
 # how many of the natively best-ranked rows are re-ranked by concept coverage
 CANDIDATES = 200
-# the deepest row a caller can page to
+# the deepest row a caller can page to, and the most matches counted
 MAX_WINDOW = 1000
+TOTAL_CAP = 1000
+# a body-only match scores this share of the lowest title/keyword match's native rank
+BODY_ONLY_SHARE = 0.5
 MAX_LIMIT = 100
 MAX_CONCEPTS = 10
 MAX_ALTERNATIVES = 12
@@ -59,9 +63,13 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResult:
+    """``total`` counts matching documents up to 1,000; ``total_capped`` says there are
+    more (show "1000+")."""
+
     hits: list[SearchHit]
     total: int
     concepts: list[Concept]
+    total_capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,61 +150,105 @@ def _clean_filters(filters: Mapping[str, str] | None) -> dict[str, str]:
     return cleaned
 
 
+def _fts5_string(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
 def _sqlite_rows(
-    namespace: str, lexemes: list[str], filters: dict[str, str], window: int
-) -> list[tuple[Any, ...]]:
-    # every lexeme is an FTS5 string ("..." with inner quotes doubled): no query syntax
-    match = " OR ".join('"' + lexeme.replace('"', '""') + '"' for lexeme in lexemes)
-    conditions = ["d.namespace = %s"]
-    params: list[Any] = [match, namespace]
-    for name, value in filters.items():
-        conditions.append("json_extract(d.filters, %s) = %s")
-        params.extend([f'$."{name}"', value])
+    lexemes: list[str], facets: list[str], window: int
+) -> tuple[list[tuple[Any, ...]], int]:
+    # every token is an FTS5 string ("..." with inner quotes doubled): no query syntax
+    terms = " OR ".join(_fts5_string(lexeme) for lexeme in lexemes)
+    narrow = " AND ".join(f"tokens_facets : {_fts5_string(token)}" for token in facets)
     title, keywords, body = SQLITE_WEIGHTS
-    # bm25() only works in the MATCH query itself: rank there, then join, count and sort
+    # 1. rank natively the documents matching in title or keywords (bm25 only works
+    #    inside its MATCH query); 2. fill up, unranked, with body-only matches; 3. count
+    #    all matches up to TOTAL_CAP. All three are lookups in the FTS5 index.
     sql = f"""
-        WITH m AS MATERIALIZED (
+        WITH head AS MATERIALIZED (
             SELECT rowid AS id,
-                   -bm25(search_searchdocument_fts, {title}, {keywords}, {body}) AS rank
+                   -bm25(search_searchdocument_fts, {title}, {keywords}, {body}, 0.0) AS rank
             FROM search_searchdocument_fts
             WHERE search_searchdocument_fts MATCH %s
+            ORDER BY rank DESC
+            LIMIT %s
+        ),
+        body AS MATERIALIZED (
+            SELECT rowid AS id, 0.0 AS rank
+            FROM search_searchdocument_fts
+            WHERE search_searchdocument_fts MATCH %s
+              AND rowid NOT IN (SELECT id FROM head)
+            LIMIT max(%s - (SELECT count(*) FROM head), 0)
+        ),
+        matched AS (
+            SELECT count(*) AS total FROM (
+                SELECT 1 FROM search_searchdocument_fts
+                WHERE search_searchdocument_fts MATCH %s
+                LIMIT %s
+            )
         )
         SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
-               m.rank * d.boost AS score,
-               count(*) OVER () AS total
-        FROM m JOIN search_searchdocument d ON d.id = m.id
-        WHERE {" AND ".join(conditions)}
-        ORDER BY score DESC, d.key
-        LIMIT %s"""  # noqa: S608 - only constants are formatted in; input is in params
+               d.boost, c.rank, (SELECT total FROM matched)
+        FROM (SELECT id, rank FROM head UNION ALL SELECT id, rank FROM body) c
+        JOIN search_searchdocument d ON d.id = c.id"""  # noqa: S608 - constants only
+    params: list[Any] = [
+        f"{{tokens_title tokens_keywords}} : ({terms}) AND {narrow}",
+        window,
+        f"tokens_body : ({terms}) AND {narrow}",
+        window,
+        f"({terms}) AND {narrow}",
+        TOTAL_CAP + 1,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, window])
-        return list(cursor.fetchall())
+        cursor.execute(sql, params)
+        rows = list(cursor.fetchall())
+    return rows, int(rows[0][8]) if rows else 0
+
+
+def _tsquery_lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _postgres_rows(
-    namespace: str, lexemes: list[str], filters: dict[str, str], window: int
-) -> list[tuple[Any, ...]]:
-    # every lexeme quoted ('...' with quotes doubled, backslashes escaped), joined by OR
-    query = " | ".join(
-        "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes
-    )
-    conditions = ["d.search_vector @@ q.query", "d.namespace = %s"]
-    params: list[Any] = [query, namespace]
-    if filters:
-        conditions.append("d.filters @> %s::jsonb")
-        params.append(json.dumps(filters))
+    lexemes: list[str], facets: list[str], window: int
+) -> tuple[list[tuple[Any, ...]], int]:
+    # every lexeme quoted ('...' with quotes doubled, backslashes escaped)
+    terms = " | ".join(_tsquery_lexeme(lexeme) for lexeme in lexemes)
+    narrow = " & ".join(_tsquery_lexeme(token) for token in facets)
+    both = f"({terms}) & {narrow}"
+    # as on SQLite: rank the title/keyword matches (their own small GIN-indexed vector),
+    # fill up with the other matches unranked, count up to TOTAL_CAP
     sql = f"""
-        WITH q AS (SELECT to_tsquery('simple', %s) AS query)
+        WITH head AS MATERIALIZED (
+            SELECT id, ts_rank('{PG_WEIGHTS}', head_vector, to_tsquery('simple', %s)) AS rank
+            FROM search_searchdocument
+            WHERE head_vector @@ to_tsquery('simple', %s)
+            ORDER BY rank DESC
+            LIMIT %s
+        ),
+        body AS MATERIALIZED (
+            SELECT id, 0.0::real AS rank
+            FROM search_searchdocument
+            WHERE search_vector @@ to_tsquery('simple', %s)
+              AND id NOT IN (SELECT id FROM head)
+            LIMIT greatest(%s - (SELECT count(*) FROM head), 0)
+        ),
+        matched AS (
+            SELECT count(*) AS total FROM (
+                SELECT 1 FROM search_searchdocument
+                WHERE search_vector @@ to_tsquery('simple', %s)
+                LIMIT %s
+            ) AS capped
+        )
         SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
-               ts_rank('{PG_WEIGHTS}', d.search_vector, q.query) * d.boost AS score,
-               count(*) OVER () AS total
-        FROM search_searchdocument d, q
-        WHERE {" AND ".join(conditions)}
-        ORDER BY score DESC, d.key
-        LIMIT %s"""  # noqa: S608 - only constants are formatted in; input is in params
+               d.boost, c.rank, (SELECT total FROM matched)
+        FROM (SELECT id, rank FROM head UNION ALL SELECT id, rank FROM body) c
+        JOIN search_searchdocument d ON d.id = c.id"""  # noqa: S608 - constants only
+    params: list[Any] = [terms, both, window, both, window, both, TOTAL_CAP + 1]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, window])
-        return list(cursor.fetchall())
+        cursor.execute(sql, params)
+        rows = list(cursor.fetchall())
+    return rows, int(rows[0][8]) if rows else 0
 
 
 def _explain(
@@ -230,7 +282,9 @@ def search_query(
     """Documents of ``namespace`` matching ``text`` (at most 100 characters are read),
     best first, with the concepts understood and why each hit matched.
 
-    ``total`` is the exact number of matching documents; paging reaches the first 1,000.
+    Title/keyword matches are ranked by the database (bm25 / ts_rank with field weights,
+    times ``boost``); body-only matches follow; the best ``CANDIDATES`` are re-ranked by how
+    many concepts they cover. ``total`` is exact up to 1,000; paging reaches row 1,000.
     """
     cleaned_filters = _clean_filters(filters)
     limit = max(0, min(int(limit), MAX_LIMIT))
@@ -242,28 +296,42 @@ def search_query(
         return SearchResult(hits=[], total=0, concepts=concepts)
     window = min(max(CANDIDATES, offset + limit), MAX_WINDOW)
     fetch = _postgres_rows if connection.vendor == "postgresql" else _sqlite_rows
-    rows = fetch(namespace, lexemes, cleaned_filters, window)
+    rows, total = fetch(lexemes, facet_tokens(namespace, cleaned_filters), window)
     if not rows:
         return SearchResult(hits=[], total=0, concepts=concepts)
-    total = int(rows[0][7])
+    # body-only matches come unranked: they rank below every title/keyword match
+    ranked_floor = min((float(row[7]) for row in rows if row[7]), default=1.0)
     wanted = len(understood)
     ranked = []
-    for key, title, stored_filters, tokens_title, tokens_keywords, tokens_body, score, _ in rows:
+    for (
+        key,
+        title,
+        stored_filters,
+        tokens_title,
+        tokens_keywords,
+        tokens_body,
+        boost,
+        rank,
+        _,
+    ) in rows:
         covered, matches = _explain(understood, (tokens_title, tokens_keywords, tokens_body))
+        native = (float(rank) or ranked_floor * BODY_ONLY_SHARE) * float(boost)
         # concept coverage dominates: a document with 1 of 2 concepts keeps a quarter
-        final = float(score) * (covered / wanted) ** 2
+        final = native * (covered / wanted) ** 2
         if isinstance(stored_filters, str):
             stored_filters = json.loads(stored_filters)
-        ranked.append((final, float(score), key, title, stored_filters, matches))
+        ranked.append((final, native, key, title, stored_filters, matches))
     ranked.sort(key=lambda row: (-row[0], -row[1], row[2]))
     hits = [
         SearchHit(
             key=key,
             title=title,
-            score=round(final, 6),
+            score=final,
             filters=dict(stored_filters or {}),
             matches=matches,
         )
         for final, _score, key, title, stored_filters, matches in ranked[offset : offset + limit]
     ]
-    return SearchResult(hits=hits, total=total, concepts=concepts)
+    return SearchResult(
+        hits=hits, total=min(total, TOTAL_CAP), concepts=concepts, total_capped=total > TOTAL_CAP
+    )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tongban.platform.audit.services import audit_record
 from tongban.platform.search import text, vocabulary
+from tongban.platform.search.facets import facet_tokens
 from tongban.platform.search.models import SearchDocument, SearchTerm, SynonymGroup
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def _build(namespace: str, document: DocumentInput) -> SearchDocument:
     key = str(document.key)
     if not key or len(key) > 100:
         raise ValueError("search: key must be 1–100 characters")
+    filters = _clean_filters(document.filters)
     return SearchDocument(
         namespace=namespace,
         key=key,
@@ -81,7 +83,8 @@ def _build(namespace: str, document: DocumentInput) -> SearchDocument:
         tokens_title=text.index_string(document.title_text or document.title),
         tokens_keywords=text.index_string(document.keywords_text),
         tokens_body=text.index_string(document.body_text),
-        filters=_clean_filters(document.filters),
+        tokens_facets=" ".join(facet_tokens(namespace, filters)),
+        filters=filters,
         boost=float(document.boost),
     )
 

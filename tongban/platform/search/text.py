@@ -12,7 +12,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jieba
@@ -26,6 +26,8 @@ MAX_QUERY_CHARS = 100
 MAX_SUBWORD_SOURCE = 16
 
 _RUN = re.compile(r"[^\W_]+")
+# clause boundaries: whitespace and punctuation (jieba never joins words across them)
+_CLAUSE = re.compile(r"[^\w\u3400-\u9fff]+")
 _CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _LATIN = re.compile(r"^[a-z]+$")
 
@@ -75,6 +77,8 @@ def set_extra_words(words: Iterable[str]) -> None:
         for word in _extra_words - wanted:
             if word not in _base_words:
                 current.del_word(word)
+        if wanted != _extra_words:
+            _clause_tokens.cache_clear()
         _extra_words.clear()
         _extra_words.update(wanted)
 
@@ -105,12 +109,24 @@ def _words(text: str) -> Iterable[str]:
 
 def tokens_for_index(text: str) -> list[str]:
     """Words of ``text`` plus the dictionary words inside longer words (a superset of
-    jieba's search mode: 营业执照 also gives 营业 and 执照), without stop-words."""
+    jieba's search mode: 营业执照 also gives 营业 and 执照), without stop-words.
+
+    Clauses (between punctuation) are segmented once per process and remembered: catalogues
+    repeat the same materials, conditions and department names many times."""
+    tokens: list[str] = []
+    for clause in _CLAUSE.split(normalize(text)):
+        if clause:
+            tokens.extend(_clause_tokens(clause))
+    return tokens
+
+
+@lru_cache(maxsize=200_000)
+def _clause_tokens(clause: str) -> tuple[str, ...]:
     current = tokenizer()
     frequencies = current.FREQ
     stop = stopwords()
     tokens: list[str] = []
-    for word in _words(text):
+    for word in _words(clause):
         if word not in stop:
             tokens.append(word)
         length = len(word)
@@ -120,7 +136,7 @@ def tokens_for_index(text: str) -> list[str]:
                     part = word[start : start + size]
                     if frequencies.get(part) and part not in stop:
                         tokens.append(part)
-    return tokens
+    return tuple(tokens)
 
 
 def index_string(text: str) -> str:
