@@ -155,11 +155,11 @@ def _fts5_string(token: str) -> str:
 
 
 def _sqlite_rows(
-    lexemes: list[str], facets: list[str], window: int
+    namespace: str, lexemes: list[str], facets: list[str], window: int
 ) -> tuple[list[tuple[Any, ...]], int]:
     # every token is an FTS5 string ("..." with inner quotes doubled): no query syntax
     terms = " OR ".join(_fts5_string(lexeme) for lexeme in lexemes)
-    narrow = " AND ".join(f"tokens_facets : {_fts5_string(token)}" for token in facets)
+    narrow = "".join(f" AND tokens_facets : {_fts5_string(token)}" for token in facets)
     title, keywords, body = SQLITE_WEIGHTS
     # 1. rank natively the documents matching in title or keywords (bm25 only works
     #    inside its MATCH query); 2. fill up, unranked, with body-only matches; 3. count
@@ -190,14 +190,16 @@ def _sqlite_rows(
         SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
                d.boost, c.rank, (SELECT total FROM matched)
         FROM (SELECT id, rank FROM head UNION ALL SELECT id, rank FROM body) c
-        JOIN search_searchdocument d ON d.id = c.id"""  # noqa: S608 - constants only
+        JOIN search_searchdocument d ON d.id = c.id
+        WHERE d.namespace = %s"""  # noqa: S608 - constants only
     params: list[Any] = [
-        f"{{tokens_title tokens_keywords}} : ({terms}) AND {narrow}",
+        f"{{tokens_title tokens_keywords}} : ({terms}){narrow}",
         window,
-        f"tokens_body : ({terms}) AND {narrow}",
+        f"tokens_body : ({terms}){narrow}",
         window,
-        f"({terms}) AND {narrow}",
+        f"({terms}){narrow}",
         TOTAL_CAP + 1,
+        namespace,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -210,12 +212,12 @@ def _tsquery_lexeme(token: str) -> str:
 
 
 def _postgres_rows(
-    lexemes: list[str], facets: list[str], window: int
+    namespace: str, lexemes: list[str], facets: list[str], window: int
 ) -> tuple[list[tuple[Any, ...]], int]:
     # every lexeme quoted ('...' with quotes doubled, backslashes escaped)
     terms = " | ".join(_tsquery_lexeme(lexeme) for lexeme in lexemes)
-    narrow = " & ".join(_tsquery_lexeme(token) for token in facets)
-    both = f"({terms}) & {narrow}"
+    narrow = "".join(" & " + _tsquery_lexeme(token) for token in facets)
+    both = f"({terms}){narrow}"
     # as on SQLite: rank the title/keyword matches (their own small GIN-indexed vector),
     # fill up with the other matches unranked, count up to TOTAL_CAP
     sql = f"""
@@ -243,8 +245,9 @@ def _postgres_rows(
         SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
                d.boost, c.rank, (SELECT total FROM matched)
         FROM (SELECT id, rank FROM head UNION ALL SELECT id, rank FROM body) c
-        JOIN search_searchdocument d ON d.id = c.id"""  # noqa: S608 - constants only
-    params: list[Any] = [terms, both, window, both, window, both, TOTAL_CAP + 1]
+        JOIN search_searchdocument d ON d.id = c.id
+        WHERE d.namespace = %s"""  # noqa: S608 - constants only
+    params: list[Any] = [terms, both, window, both, window, both, TOTAL_CAP + 1, namespace]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = list(cursor.fetchall())
@@ -296,7 +299,12 @@ def search_query(
         return SearchResult(hits=[], total=0, concepts=concepts)
     window = min(max(CANDIDATES, offset + limit), MAX_WINDOW)
     fetch = _postgres_rows if connection.vendor == "postgresql" else _sqlite_rows
-    rows, total = fetch(lexemes, facet_tokens(namespace, cleaned_filters), window)
+    facets = facet_tokens(namespace, cleaned_filters)
+    if vocabulary.namespaces() == {namespace}:
+        facets = facets[1:]  # every document is in this namespace: no need to narrow
+    # (another process's new namespace is seen within a minute; until then the final join
+    # still keeps other namespaces out of the hits, only ``total`` may count them)
+    rows, total = fetch(namespace, lexemes, facets, window)
     if not rows:
         return SearchResult(hits=[], total=0, concepts=concepts)
     # body-only matches come unranked: they rank below every title/keyword match

@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from tongban.platform.search import text
-from tongban.platform.search.models import SearchTerm, SynonymGroup
+from tongban.platform.search.models import SearchDocument, SearchTerm, SynonymGroup
 
 RECHECK_SECONDS = 60.0
 PINYIN_ALTERNATIVES = 5
@@ -141,8 +141,26 @@ def vocabulary() -> Vocabulary:
     return result
 
 
+_namespaces = _Cached()
+
+
+def _namespaces_stamp() -> float:
+    return time.monotonic()  # always rebuilt after RECHECK_SECONDS
+
+
+def _build_namespaces() -> frozenset[str]:
+    return frozenset(SearchDocument.objects.values_list("namespace", flat=True).distinct())
+
+
+def namespaces() -> frozenset[str]:
+    """The namespaces that have documents (a single one lets queries skip narrowing)."""
+    result: frozenset[str] = _namespaces.get(_namespaces_stamp, _build_namespaces)
+    return result
+
+
 def invalidate(*, synonyms: bool = True, terms: bool = True) -> None:
     if synonyms:
         _synonyms.clear()
     if terms:
         _vocabulary.clear()
+        _namespaces.clear()
