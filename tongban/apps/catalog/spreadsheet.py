@@ -14,25 +14,27 @@ the same words as the editor. Nothing here writes to the database.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from xml.etree import ElementTree
 
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tongban.apps.catalog import services
@@ -43,16 +45,22 @@ from tongban.apps.catalog.models import (
     ItemLevel,
     ItemType,
     ItemVersion,
+    LegalBasis,
+    LifeEvent,
+    Material,
     MaterialMedia,
     MaterialSource,
     PowerItem,
     PowerStatus,
     PowerType,
+    ProcessStep,
     ServiceItem,
     SpecialProcedure,
+    Theme,
+    VersionBasis,
     VersionState,
 )
-from tongban.platform.orgs.models import Department
+from tongban.platform.orgs.models import Department, Window
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -78,6 +86,7 @@ DATA_SHEETS = (
 MAX_ROWS = 20_000  # items (and powers) per file
 MAX_CHILD_ROWS = 400_000  # materials, steps, bases, duties per sheet
 PROGRESS_EVERY = 100
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 LIST_SEPARATOR = "、"
 _SPLIT_CHARS = ("，", ",", "；", ";")
 YES = "是"
@@ -273,6 +282,81 @@ class ParsedItem:
     content: services.ItemContent
     existing_id: int | None = None
     department_id: int | None = None
+    resolved: Resolved | None = None
+
+
+@dataclass
+class Resolved:
+    """An item's references as ids, looked up once for the whole file."""
+
+    power_code: str = ""  # resolved after the file's powers are saved
+    window_ids: list[int] = field(default_factory=list)
+    theme_ids: list[int] = field(default_factory=list)
+    life_event_ids: list[int] = field(default_factory=list)
+    bases: list[tuple[int, services.BasisInput]] = field(default_factory=list)
+
+
+class References:
+    """Legal bases, powers, windows, themes and life events, read once per file.
+
+    Gives the same answers (and messages) as ``services.content_check`` without a query
+    per row.
+    """
+
+    def __init__(self) -> None:
+        self.bases = dict(LegalBasis.objects.values_list("title", "pk"))
+        self.powers = set(
+            PowerItem.objects.filter(status=PowerStatus.ACTIVE).values_list("code", flat=True)
+        )
+        self.themes = dict(Theme.objects.values_list("code", "pk"))
+        self.life_events = dict(LifeEvent.objects.values_list("code", "pk"))
+        self.windows = list(Window.objects.values_list("pk", "centre__name", "number"))
+
+    def resolve(
+        self, content: services.ItemContent, file_powers: set[str], add: Callable[[str, str], None]
+    ) -> Resolved:
+        resolved = Resolved(power_code=content.power_code)
+        if (
+            content.power_code
+            and content.power_code not in self.powers
+            and content.power_code not in file_powers
+        ):
+            add("power_code", _("权力事项“%s”不存在或已取消") % content.power_code)
+        for reference in content.window_codes:
+            if "/" in reference:
+                centre, number = reference.rsplit("/", 1)
+                matches = [w for w in self.windows if w[2] == number and w[1] == centre]
+            else:
+                matches = [w for w in self.windows if w[2] == reference]
+            if not matches:
+                add("window_codes", _("受理窗口“%s”不存在") % reference)
+            elif len(matches) > 1:
+                add(
+                    "window_codes",
+                    _("窗口号“%s”在多个服务中心都有，请写成“服务中心名称/窗口号”") % reference,
+                )
+            else:
+                resolved.window_ids.append(matches[0][0])
+        for codes, known, name, target in (
+            (content.theme_codes, self.themes, "theme_codes", resolved.theme_ids),
+            (
+                content.life_event_codes,
+                self.life_events,
+                "life_event_codes",
+                resolved.life_event_ids,
+            ),
+        ):
+            missing = [code for code in codes if code not in known]
+            if missing:
+                add(name, _("以下编码不存在：%s") % "、".join(missing))
+            target.extend(known[code] for code in codes if code in known)
+        for basis in content.bases:
+            found = self.bases.get(basis.title)
+            if found is None:
+                add("bases", _("法律法规“%s”未登记，请先在法律法规库中添加") % basis.title)
+            else:
+                resolved.bases.append((found, basis))
+        return resolved
 
 
 @dataclass
@@ -320,10 +404,19 @@ def row_error(sheet: str, row: int, column: str, problem: str) -> RowError:
 # ---------------------------------------------------------------- labels
 
 
+@functools.cache
 def _labels(choices: Any) -> dict[str, str]:
     """value → Chinese label (the file format does not follow the interface language)."""
     with translation.override("zh-hans"):
         return {str(value): str(label) for value, label in choices.choices}
+
+
+@functools.cache
+def _lookup(choices: Any) -> dict[str, str]:
+    """label or value → value."""
+    found = {value: value for value in _labels(choices)}
+    found.update({label: value for value, label in _labels(choices).items()})
+    return found
 
 
 def _label_of(choices: Any, value: Any) -> str:
@@ -332,11 +425,7 @@ def _label_of(choices: Any, value: Any) -> str:
 
 def _value_of(choices: Any, text: str) -> str | None:
     """The stored value for a label (or for the value itself), else None."""
-    labels = _labels(choices)
-    for value, label in labels.items():
-        if text in (label, value):
-            return value
-    return None
+    return _lookup(choices).get(text)
 
 
 # ---------------------------------------------------------------- cell conversion
@@ -562,7 +651,7 @@ class _SheetWriter:
                 cell.data_type = "s"  # never a formula, a number or a date
                 row.append(cell)
             else:
-                row.append(value)
+                row.append(None if value == "" else value)
         self.sheet.append(row)
 
 
@@ -994,12 +1083,196 @@ def _key_text(key: _ItemKey) -> str:
     return "+".join(key)
 
 
-def _open(data: bytes) -> Any:
+class _NotXlsx(Exception):
+    pass
+
+
+def _local(name: str) -> str:
+    return name.rsplit(":", 1)[-1]
+
+
+def _column_index(reference: str) -> int:
+    """0-based column of a cell reference such as ``AB12``."""
+    index = 0
+    for char in reference:
+        if "A" <= char <= "Z":
+            index = index * 26 + ord(char) - 64
+        else:
+            break
+    return index - 1
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+class _XlsxSheet:
+    def __init__(self, book: _Xlsx, path: str) -> None:
+        self.book = book
+        self.path = path
+
+    @property
+    def max_row(self) -> int | None:
+        with self.book.archive.open(self.path) as handle:
+            head = handle.read(4096).decode("utf-8", "ignore")
+        match = _DIMENSION.search(head)
+        if match is None:
+            return None
+        return int(match.group(1))
+
+    def iter_rows(self, values_only: bool = True) -> Iterator[tuple[Any, ...]]:
+        """Row tuples from row 1 on, empty rows included, like openpyxl's ``values_only``."""
+        shared = self.book.shared_strings
+        expected = 1
+        previous_row = 0
+        with self.book.archive.open(self.path) as handle:
+            for _event, element in ElementTree.iterparse(handle, events=("end",)):  # noqa: S314 - expat refuses entity expansion attacks
+                tag = element.tag
+                if not (tag == "row" or tag.endswith("}row")):
+                    continue
+                number_text = element.get("r")
+                number = int(number_text) if number_text else previous_row + 1
+                previous_row = number
+                cells: dict[int, Any] = {}
+                column = -1
+                for cell in element:
+                    reference = cell.get("r")
+                    column = _column_index(reference) if reference else column + 1
+                    kind = cell.get("t", "n")
+                    if kind == "inlineStr":
+                        cells[column] = _inline_text(cell)
+                        continue
+                    text = None
+                    for child in cell:
+                        if _tag(child) == "v":
+                            text = child.text or ""
+                            break
+                    if text is None:
+                        continue
+                    value: Any
+                    if kind == "s":
+                        value = shared[int(text)]
+                    elif kind in ("str", "e"):
+                        value = text
+                    elif kind == "b":
+                        value = text.strip() in ("1", "true")
+                    elif text == "":
+                        value = None
+                    else:
+                        value = _number(text)
+                    cells[column] = value
+                element.clear()
+                while expected < number:
+                    yield ()
+                    expected += 1
+                width = max(cells) + 1 if cells else 0
+                yield tuple(cells.get(index) for index in range(width))
+                expected = number + 1
+
+
+_DIMENSION = re.compile(r"<(?:\w+:)?dimension[^>]*\bref=\"[A-Z]+\d+:[A-Z]+(\d+)\"")
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+class _Xlsx:
+    """A small, fast, streaming reader of cell values (openpyxl's is several times slower
+    on large sheets). Formulas are read as their cached values."""
+
+    def __init__(self, data: bytes) -> None:
+        try:
+            self.archive = zipfile.ZipFile(io.BytesIO(data))
+            names = set(self.archive.namelist())
+            if "xl/workbook.xml" not in names:
+                raise _NotXlsx
+            if any(info.file_size > MAX_UNPACKED_BYTES for info in self.archive.infolist()):
+                raise _NotXlsx  # a zip bomb, not a catalogue
+            # Python's expat refuses entity-expansion attacks and never fetches entities
+            workbook = ElementTree.fromstring(self.archive.read("xl/workbook.xml"))  # noqa: S314
+            rels = ElementTree.fromstring(self.archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+        except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as error:
+            raise _NotXlsx from error
+        targets = {
+            rel.get("Id"): rel.get("Target", "") for rel in rels if _tag(rel) == "Relationship"
+        }
+        self.paths: dict[str, str] = {}
+        for element in workbook.iter():
+            if _tag(element) != "sheet":
+                continue
+            target = targets.get(element.get(f"{{{_REL_NS}}}id"), "")
+            if target.startswith("/"):
+                path = target.lstrip("/")
+            else:
+                path = "xl/" + target
+            self.paths[element.get("name", "")] = path
+        self.sheetnames = list(self.paths)
+        self.shared_strings: list[str] = []
+        shared_path = next(
+            (target for target in targets.values() if target.endswith("sharedStrings.xml")), None
+        )
+        if shared_path:
+            path = shared_path.lstrip("/") if shared_path.startswith("/") else "xl/" + shared_path
+            if path in names:
+                self.shared_strings = _shared_strings(self.archive.read(path))
+
+    def __getitem__(self, name: str) -> _XlsxSheet:
+        return _XlsxSheet(self, self.paths[name])
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+_TAGS: dict[str, str] = {}
+
+
+def _tag(element: ElementTree.Element) -> str:
+    tag = element.tag
+    local = _TAGS.get(tag)
+    if local is None:
+        local = _TAGS[tag] = _local(tag.rsplit("}", 1)[-1])
+    return local
+
+
+def _inline_text(cell: ElementTree.Element) -> str:
+    for holder in cell:
+        if _tag(holder) == "is":
+            if len(holder) == 1 and _tag(holder[0]) == "t":
+                return holder[0].text or ""
+            parts = []
+            for child in holder:
+                if _tag(child) == "t":
+                    parts.append(child.text or "")
+                elif _tag(child) == "r":
+                    parts.extend(run.text or "" for run in child if _tag(run) == "t")
+            return "".join(parts)
+    return ""
+
+
+def _shared_strings(data: bytes) -> list[str]:
+    """The shared strings; rich-text runs joined, phonetic guides (rPh) left out."""
+    strings: list[str] = []
+    for item in ElementTree.fromstring(data):  # noqa: S314 - see _Xlsx
+        if _tag(item) != "si":
+            continue
+        parts = []
+        for child in item:
+            if _tag(child) == "t":
+                parts.append(child.text or "")
+            elif _tag(child) == "r":
+                parts.extend(run.text or "" for run in child if _tag(run) == "t")
+        strings.append("".join(parts))
+    return strings
+
+
+def _open(data: bytes) -> _Xlsx | None:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         return None
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+        return _Xlsx(data)
+    except _NotXlsx:
         return None
 
 
@@ -1030,7 +1303,13 @@ def parse_workbook(
             )
         )
         return result
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except (
+        zipfile.BadZipFile,
+        ElementTree.ParseError,
+        KeyError,
+        ValueError,
+        OSError,
+    ) as error:
         result.errors.append(
             row_error(
                 "", 0, "", _("文件已损坏，无法读取：%s") % (error.args[0] if error.args else "")
@@ -1118,6 +1397,7 @@ def _build(
     publish: bool,
 ) -> None:
     power_codes = _build_powers(sheets, reader, result)
+    references = References()
     item_rows_ = sheets[SHEET_ITEMS] or []
     departments = {
         department.code: department
@@ -1257,7 +1537,7 @@ def _build(
         )
         if content is None:
             continue  # a scalar cell could not be read; reported already
-        _check_item(
+        resolved = _check_item(
             row,
             content,
             materials.get(key, []),
@@ -1265,6 +1545,7 @@ def _build(
             bases.get(key, []),
             power_codes,
             reader,
+            references,
             publish=publish,
         )
         result.items.append(
@@ -1278,6 +1559,7 @@ def _build(
                 content=content,
                 existing_id=found.pk if found is not None else None,
                 department_id=departments[key[0]].pk,
+                resolved=resolved,
             )
         )
     for children, sheet in ((materials, SHEET_MATERIALS), (steps, SHEET_STEPS)):
@@ -1367,13 +1649,21 @@ def _check_item(
     bases: list[_Row],
     power_codes: set[str],
     reader: _Reader,
+    references: References,
     *,
     publish: bool,
-) -> None:
-    checked = content
-    if content.power_code and content.power_code in power_codes:
-        checked = replace(content, power_code="")  # defined in this file, checked there
+) -> Resolved:
+    # references are checked against the file-wide lookups, the rest by content_check
+    checked = replace(
+        content, power_code="", window_codes=(), theme_codes=(), life_event_codes=(), bases=()
+    )
     errors, _resolved = services.content_check(checked)
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    resolved = references.resolve(content, power_codes, add)
+    _check_lengths(content, add)
     for name, messages in errors.items():
         sheet, number, column = _item_error_place(name, row, materials, steps, bases)
         for message in messages:
@@ -1392,6 +1682,66 @@ def _check_item(
             problems.append(_("请填写咨询电话、办理地点和办理时间"))
         for problem in problems:
             reader.add(SHEET_ITEMS, row.number, "", _("直接发布需要完整的办事指南：%s") % problem)
+    return resolved
+
+
+def _max_lengths(model: Any) -> dict[str, int]:
+    return {
+        item.name: item.max_length
+        for item in model._meta.get_fields()
+        if getattr(item, "max_length", None) and isinstance(item, CharField)
+    }
+
+
+_VERSION_LENGTHS = _max_lengths(ItemVersion)
+_MATERIAL_LENGTHS = _max_lengths(Material)
+_STEP_LENGTHS = _max_lengths(ProcessStep)
+_BASIS_LENGTHS = _max_lengths(VersionBasis)
+
+
+def _too_long(limit: int) -> str:
+    return _("不能超过%d个字") % limit
+
+
+def _check_lengths(content: services.ItemContent, add: Callable[[str, str], None]) -> None:
+    """The database's column limits, which content_check leaves to the database."""
+    for name, limit in _VERSION_LENGTHS.items():
+        value = getattr(content, name, None)
+        if isinstance(value, str) and len(value) > limit and name != "name":
+            add(name, _too_long(limit))
+    for index, material in enumerate(content.materials, start=1):
+        for name, limit in _MATERIAL_LENGTHS.items():
+            value = getattr(material, name, None)
+            if isinstance(value, str) and len(value) > limit:
+                add(
+                    f"materials.{index}",
+                    _("第%(index)d项材料的“%(field)s”%(problem)s")
+                    % {
+                        "index": index,
+                        "field": Material._meta.get_field(name).verbose_name,
+                        "problem": _too_long(limit),
+                    },
+                )
+    for index, step in enumerate(content.steps, start=1):
+        if len(step.name) > _STEP_LENGTHS["name"]:
+            add(
+                f"steps.{index}",
+                _("第%(index)d个环节的名称%(problem)s")
+                % {
+                    "index": index,
+                    "problem": _too_long(_STEP_LENGTHS["name"]),
+                },
+            )
+    for basis in content.bases:
+        if len(basis.article) > _BASIS_LENGTHS["article"]:
+            add(
+                "bases",
+                _("“%(title)s”的条款%(problem)s")
+                % {
+                    "title": basis.title,
+                    "problem": _too_long(_BASIS_LENGTHS["article"]),
+                },
+            )
 
 
 def _item_error_place(
