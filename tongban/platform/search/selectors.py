@@ -19,6 +19,9 @@ CANDIDATES = 200
 # the deepest row a caller can page to, and the most matches counted
 MAX_WINDOW = 1000
 TOTAL_CAP = 1000
+# the most matches one ranking step reads: beyond, a very common word's documents are
+# ranked among the first RANK_POOL found (documents with every concept are ranked first)
+RANK_POOL = 500
 # a body-only match scores this share of the lowest title/keyword match's native rank
 BODY_ONLY_SHARE = 0.5
 MAX_LIMIT = 100
@@ -132,13 +135,21 @@ def understand(query: str) -> list[_Understood]:
     return understood
 
 
-def _lexemes(understood: list[_Understood]) -> list[str]:
-    lexemes: dict[str, None] = {}
+def _normalize(term: str) -> str:
+    return text.normalize(term)
+
+
+def _lexemes(understood: list[_Understood]) -> list[list[str]]:
+    """The index tokens of each concept's alternatives."""
+    groups = []
     for item in understood:
+        lexemes: dict[str, None] = {}
         for term in item.concept.alternatives:
             for token in text.normalize(term).split():
                 lexemes.setdefault(token, None)
-    return list(lexemes)
+        if lexemes:
+            groups.append(list(lexemes))
+    return groups
 
 
 def _clean_filters(filters: Mapping[str, str] | None) -> dict[str, str]:
@@ -155,23 +166,34 @@ def _fts5_string(token: str) -> str:
 
 
 def _sqlite_rows(
-    namespace: str, lexemes: list[str], facets: list[str], window: int
+    namespace: str, groups: list[list[str]], facets: list[str], window: int
 ) -> tuple[list[tuple[Any, ...]], int]:
     # every token is an FTS5 string ("..." with inner quotes doubled): no query syntax
-    terms = " OR ".join(_fts5_string(lexeme) for lexeme in lexemes)
+    def any_of(group: list[str]) -> str:
+        return "(" + " OR ".join(_fts5_string(token) for token in group) + ")"
+
+    terms = any_of([token for group in groups for token in group])
+    every = " AND ".join(any_of(group) for group in groups)
     narrow = "".join(f" AND tokens_facets : {_fts5_string(token)}" for token in facets)
     title, keywords, body = SQLITE_WEIGHTS
-    # 1. rank natively the documents matching in title or keywords (bm25 only works
-    #    inside its MATCH query); 2. fill up, unranked, with body-only matches; 3. count
-    #    all matches up to TOTAL_CAP. All three are lookups in the FTS5 index.
+    rank = f"-bm25(search_searchdocument_fts, {title}, {keywords}, {body}, 0.0)"
+    # bm25() only works inside its own MATCH query, hence the materialised steps:
+    # every: documents with all concepts anywhere; head: with any concept in title or
+    # keywords (each ranked natively over at most RANK_POOL matches); body: the rest,
+    # unranked; matched: the count up to TOTAL_CAP. All are lookups in the FTS5 index.
     sql = f"""
-        WITH head AS MATERIALIZED (
-            SELECT rowid AS id,
-                   -bm25(search_searchdocument_fts, {title}, {keywords}, {body}, 0.0) AS rank
-            FROM search_searchdocument_fts
-            WHERE search_searchdocument_fts MATCH %s
-            ORDER BY rank DESC
-            LIMIT %s
+        WITH every AS MATERIALIZED (
+            SELECT rowid AS id, {rank} AS rank FROM search_searchdocument_fts
+            WHERE search_searchdocument_fts MATCH %s LIMIT %s
+        ),
+        anyhead AS MATERIALIZED (
+            SELECT rowid AS id, {rank} AS rank FROM search_searchdocument_fts
+            WHERE search_searchdocument_fts MATCH %s LIMIT %s
+        ),
+        head AS MATERIALIZED (
+            SELECT id, max(rank) AS rank
+            FROM (SELECT id, rank FROM every UNION ALL SELECT id, rank FROM anyhead)
+            GROUP BY id ORDER BY rank DESC LIMIT %s
         ),
         body AS MATERIALIZED (
             SELECT rowid AS id, 0.0 AS rank
@@ -193,11 +215,14 @@ def _sqlite_rows(
         JOIN search_searchdocument d ON d.id = c.id
         WHERE d.namespace = %s"""  # noqa: S608 - constants only
     params: list[Any] = [
-        f"{{tokens_title tokens_keywords}} : ({terms}){narrow}",
+        f"{every}{narrow}",
+        RANK_POOL if len(groups) > 1 else 0,
+        f"{{tokens_title tokens_keywords}} : {terms}{narrow}",
+        RANK_POOL,
         window,
-        f"tokens_body : ({terms}){narrow}",
+        f"tokens_body : {terms}{narrow}",
         window,
-        f"({terms}){narrow}",
+        f"{terms}{narrow}",
         TOTAL_CAP + 1,
         namespace,
     ]
@@ -212,21 +237,36 @@ def _tsquery_lexeme(token: str) -> str:
 
 
 def _postgres_rows(
-    namespace: str, lexemes: list[str], facets: list[str], window: int
+    namespace: str, groups: list[list[str]], facets: list[str], window: int
 ) -> tuple[list[tuple[Any, ...]], int]:
     # every lexeme quoted ('...' with quotes doubled, backslashes escaped)
-    terms = " | ".join(_tsquery_lexeme(lexeme) for lexeme in lexemes)
+    def any_of(group: list[str]) -> str:
+        return "(" + " | ".join(_tsquery_lexeme(token) for token in group) + ")"
+
+    terms = any_of([token for group in groups for token in group])
     narrow = "".join(" & " + _tsquery_lexeme(token) for token in facets)
-    both = f"({terms}){narrow}"
-    # as on SQLite: rank the title/keyword matches (their own small GIN-indexed vector),
-    # fill up with the other matches unranked, count up to TOTAL_CAP
+    every = " & ".join(any_of(group) for group in groups) + narrow
+    both = terms + narrow
+    # as on SQLite; each ranking reads at most RANK_POOL matches
     sql = f"""
-        WITH head AS MATERIALIZED (
+        WITH every AS MATERIALIZED (
+            SELECT id, ts_rank('{PG_WEIGHTS}', search_vector, to_tsquery('simple', %s)) AS rank
+            FROM (
+                SELECT id, search_vector FROM search_searchdocument
+                WHERE search_vector @@ to_tsquery('simple', %s) LIMIT %s
+            ) AS pool
+        ),
+        anyhead AS MATERIALIZED (
             SELECT id, ts_rank('{PG_WEIGHTS}', head_vector, to_tsquery('simple', %s)) AS rank
-            FROM search_searchdocument
-            WHERE head_vector @@ to_tsquery('simple', %s)
-            ORDER BY rank DESC
-            LIMIT %s
+            FROM (
+                SELECT id, head_vector FROM search_searchdocument
+                WHERE head_vector @@ to_tsquery('simple', %s) LIMIT %s
+            ) AS pool
+        ),
+        head AS MATERIALIZED (
+            SELECT id, max(rank) AS rank
+            FROM (SELECT id, rank FROM every UNION ALL SELECT id, rank FROM anyhead) AS ranked
+            GROUP BY id ORDER BY max(rank) DESC LIMIT %s
         ),
         body AS MATERIALIZED (
             SELECT id, 0.0::real AS rank
@@ -235,10 +275,11 @@ def _postgres_rows(
               AND id NOT IN (SELECT id FROM head)
             LIMIT greatest(%s - (SELECT count(*) FROM head), 0)
         ),
-        matched AS (
+        matched AS (  -- the small head vector first: most matches are decided there
             SELECT count(*) AS total FROM (
                 SELECT 1 FROM search_searchdocument
-                WHERE search_vector @@ to_tsquery('simple', %s)
+                WHERE head_vector @@ to_tsquery('simple', %s)
+                   OR search_vector @@ to_tsquery('simple', %s)
                 LIMIT %s
             ) AS capped
         )
@@ -247,7 +288,21 @@ def _postgres_rows(
         FROM (SELECT id, rank FROM head UNION ALL SELECT id, rank FROM body) c
         JOIN search_searchdocument d ON d.id = c.id
         WHERE d.namespace = %s"""  # noqa: S608 - constants only
-    params: list[Any] = [terms, both, window, both, window, both, TOTAL_CAP + 1, namespace]
+    params: list[Any] = [
+        terms,
+        every,
+        RANK_POOL if len(groups) > 1 else 0,
+        terms,
+        both,
+        RANK_POOL,
+        window,
+        both,
+        window,
+        both,
+        both,
+        TOTAL_CAP + 1,
+        namespace,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = list(cursor.fetchall())
@@ -255,18 +310,20 @@ def _postgres_rows(
 
 
 def _explain(
-    understood: list[_Understood], tokens: tuple[str, str, str]
+    understood: list[_Understood],
+    normalized: list[list[tuple[str, str]]],
+    tokens: tuple[str, str, str],
 ) -> tuple[int, list[Match]]:
     """How many concepts the document covers, and for each concept and field the first
-    alternative found there."""
+    alternative found there (``normalized``: each concept's (term, index token) pairs)."""
     token_sets = [set(field_tokens.split()) for field_tokens in tokens]
     covered = 0
     matches: list[Match] = []
-    for item in understood:
+    for item, pairs in zip(understood, normalized, strict=True):
         found = False
         for field_name, token_set in zip(FIELDS, token_sets, strict=True):
-            for term in item.concept.alternatives:
-                if text.normalize(term) in token_set:
+            for term, token in pairs:
+                if token in token_set:
                     matches.append(Match(item.concept.original, term, field_name, item.vias[term]))
                     found = True
                     break
@@ -310,6 +367,9 @@ def search_query(
     # body-only matches come unranked: they rank below every title/keyword match
     ranked_floor = min((float(row[7]) for row in rows if row[7]), default=1.0)
     wanted = len(understood)
+    normalized = [
+        [(term, _normalize(term)) for term in item.concept.alternatives] for item in understood
+    ]
     ranked = []
     for (
         key,
@@ -322,7 +382,9 @@ def search_query(
         rank,
         _,
     ) in rows:
-        covered, matches = _explain(understood, (tokens_title, tokens_keywords, tokens_body))
+        covered, matches = _explain(
+            understood, normalized, (tokens_title, tokens_keywords, tokens_body)
+        )
         native = (float(rank) or ranked_floor * BODY_ONLY_SHARE) * float(boost)
         # concept coverage dominates: a document with 1 of 2 concepts keeps a quarter
         final = native * (covered / wanted) ** 2
