@@ -26,6 +26,7 @@ from tongban.apps.catalog.models import (
 from tongban.apps.catalog.tests import builders
 from tongban.platform.access.models import Scope
 from tongban.platform.audit.models import AuditEntry
+from tongban.platform.audit.verify import verify_chain
 from tongban.platform.files.services import FileRejected
 from tongban.platform.orgs.models import Department, ServiceCentre, Window
 
@@ -567,3 +568,52 @@ def test_an_existing_open_draft_is_overwritten_and_files_kept(
     assert draft.keywords == "新关键词"
     assert draft.materials.get(name="营业执照").template_file_id == stored.pk
     assert LegalBasis.objects.count() == 2
+
+
+def test_bulk_created_items_are_identical_to_item_create(
+    importer, market, django_capture_on_commit_callbacks
+):
+    centre = ServiceCentre.objects.create(division=market.division, name="示范市政务服务中心")
+    Window.objects.create(centre=centre, number="A01", name="综合窗口", kind="comprehensive")
+    services.theme_save(actor=None, code="food", name="餐饮", audience="enterprise")
+    services.power_save(actor=None, content=_power(market))
+    content = builders.content(
+        name=" 对照事项 ",
+        remedy="",
+        power_code="SCJG-XK-001",
+        window_codes=("A01",),
+        theme_codes=("food",),
+        special_procedures=("hearing",),
+        bases=(
+            services.BasisInput(title=builders.FOOD_LAW, article="第三十五条"),
+            services.BasisInput(title=builders.LICENCE_LAW, is_setting=False),
+        ),
+    )
+    by_service = services.item_create(
+        actor=importer, department=market, basic_code=basic(1), level="main", content=content
+    )
+    rows = spreadsheet.WorkbookRows()
+    spreadsheet.item_rows(
+        rows,
+        department_code=market.code,
+        basic_code=basic(2),
+        level="main",
+        parent_code="",
+        implementation_code="",
+        content=content,
+    )
+    job = run_import(importer, spreadsheet.write_workbook(rows), django_capture_on_commit_callbacks)
+    assert job.state == ImportState.DONE, job.errors
+    imported = ItemVersion.objects.exclude(pk=by_service.pk).get()
+    by_service = ItemVersion.objects.get(pk=by_service.pk)
+    assert services.version_snapshot(imported) == services.version_snapshot(by_service)
+    for name in ("number", "state", "created_by_id", "power_id"):
+        assert getattr(imported, name) == getattr(by_service, name)
+    assert imported.item.level == by_service.item.level
+    assert imported.item.department_id == by_service.item.department_id
+    first, second = AuditEntry.objects.filter(action="catalog.item.create").order_by("seq")
+    assert (second.object_type, second.actor_id) == (first.object_type, first.actor_id)
+    assert second.object_label == imported.item.implementation_code
+    assert second.detail == first.detail
+    report = verify_chain()
+    assert report.ok, report
