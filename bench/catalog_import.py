@@ -227,6 +227,4 @@ def run() -> dict[str, Any]:
     figures = {f"import_10k_s{suffix}": round(import_seconds, 2)}
     baseline = {f"bulk_insert_10k_s{suffix}": round(bulk_seconds, 2)}
     print(f"database: {vendor}")
-    return write_result(
-        "catalog_import", figures, baseline, {}, ceilings={"import_10k_s": 30.0}
-    )
+    return write_result("catalog_import", figures, baseline, {}, ceilings={"import_10k_s": 30.0})

@@ -358,7 +358,9 @@ def _bulk_create(
         version_rows.append(version)
     ItemVersion.objects.bulk_create(version_rows, batch_size=500)
     links: dict[str, list[Any]] = {"windows": [], "themes": [], "life_events": []}
-    bases, materials, steps = [], [], []
+    bases: list[VersionBasis] = []
+    materials: list[Material] = []
+    steps: list[ProcessStep] = []
     for item, version in zip(ordered, version_rows, strict=True):
         versions[item.implementation_code] = version
         resolved = item.resolved or spreadsheet.Resolved()

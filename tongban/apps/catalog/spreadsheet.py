@@ -1687,9 +1687,9 @@ def _check_item(
 
 def _max_lengths(model: Any) -> dict[str, int]:
     return {
-        item.name: item.max_length
+        item.name: int(item.max_length)
         for item in model._meta.get_fields()
-        if getattr(item, "max_length", None) and isinstance(item, CharField)
+        if isinstance(item, CharField) and item.max_length
     }
 
 
@@ -1718,7 +1718,7 @@ def _check_lengths(content: services.ItemContent, add: Callable[[str, str], None
                     _("第%(index)d项材料的“%(field)s”%(problem)s")
                     % {
                         "index": index,
-                        "field": Material._meta.get_field(name).verbose_name,
+                        "field": getattr(Material._meta.get_field(name), "verbose_name", name),
                         "problem": _too_long(limit),
                     },
                 )
