@@ -16,9 +16,8 @@ from tongban.platform.search.facets import facet_tokens
 
 # how many of the natively best-ranked rows are re-ranked by concept coverage
 CANDIDATES = 200
-# the deepest row a caller can page to, and the most matches counted
+# the deepest row a caller can page to
 MAX_WINDOW = 1000
-TOTAL_CAP = 1000
 # the most matches one ranking step reads: beyond, a very common word's documents are
 # ranked among the first RANK_POOL found (documents with every concept are ranked first)
 RANK_POOL = 500
@@ -66,8 +65,8 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """``total`` counts matching documents up to 1,000; ``total_capped`` says there are
-    more (show "1000+")."""
+    """``total`` counts matching documents up to the candidate window (200, or
+    offset + limit when deeper); ``total_capped`` says there are more (show "200+")."""
 
     hits: list[SearchHit]
     total: int
@@ -167,7 +166,7 @@ def _fts5_string(token: str) -> str:
 
 def _sqlite_rows(
     namespace: str, groups: list[list[str]], facets: list[str], window: int
-) -> tuple[list[tuple[Any, ...]], int]:
+) -> list[tuple[Any, ...]]:
     # every token is an FTS5 string ("..." with inner quotes doubled): no query syntax
     def any_of(group: list[str]) -> str:
         return "(" + " OR ".join(_fts5_string(token) for token in group) + ")"
@@ -180,7 +179,7 @@ def _sqlite_rows(
     # bm25() only works inside its own MATCH query, hence the materialised steps:
     # every: documents with all concepts anywhere; head: with any concept in title or
     # keywords (each ranked natively over at most RANK_POOL matches); body: the rest,
-    # unranked; matched: the count up to TOTAL_CAP. All are lookups in the FTS5 index.
+    # unranked. All are lookups in the FTS5 index.
     sql = f"""
         WITH every AS MATERIALIZED (
             SELECT rowid AS id, {rank} AS rank FROM search_searchdocument_fts
@@ -201,16 +200,9 @@ def _sqlite_rows(
             WHERE search_searchdocument_fts MATCH %s
               AND rowid NOT IN (SELECT id FROM head)
             LIMIT max(%s - (SELECT count(*) FROM head), 0)
-        ),
-        matched AS (
-            SELECT count(*) AS total FROM (
-                SELECT 1 FROM search_searchdocument_fts
-                WHERE search_searchdocument_fts MATCH %s
-                LIMIT %s
-            )
         )
         SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
-               d.boost, c.rank, (SELECT total FROM matched)
+               d.boost, c.rank
         FROM (SELECT id, rank FROM head UNION ALL SELECT id, rank FROM body) c
         JOIN search_searchdocument d ON d.id = c.id
         WHERE d.namespace = %s"""  # noqa: S608 - constants only
@@ -222,14 +214,11 @@ def _sqlite_rows(
         window,
         f"tokens_body : {terms}{narrow}",
         window,
-        f"{terms}{narrow}",
-        TOTAL_CAP + 1,
         namespace,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = list(cursor.fetchall())
-    return rows, int(rows[0][8]) if rows else 0
+        return list(cursor.fetchall())
 
 
 def _tsquery_lexeme(token: str) -> str:
@@ -238,7 +227,7 @@ def _tsquery_lexeme(token: str) -> str:
 
 def _postgres_rows(
     namespace: str, groups: list[list[str]], facets: list[str], window: int
-) -> tuple[list[tuple[Any, ...]], int]:
+) -> list[tuple[Any, ...]]:
     # every lexeme quoted ('...' with quotes doubled, backslashes escaped)
     def any_of(group: list[str]) -> str:
         return "(" + " | ".join(_tsquery_lexeme(token) for token in group) + ")"
@@ -274,17 +263,9 @@ def _postgres_rows(
             WHERE search_vector @@ to_tsquery('simple', %s)
               AND id NOT IN (SELECT id FROM head)
             LIMIT greatest(%s - (SELECT count(*) FROM head), 0)
-        ),
-        matched AS (  -- the small head vector first: most matches are decided there
-            SELECT count(*) AS total FROM (
-                SELECT 1 FROM search_searchdocument
-                WHERE head_vector @@ to_tsquery('simple', %s)
-                   OR search_vector @@ to_tsquery('simple', %s)
-                LIMIT %s
-            ) AS capped
         )
         SELECT d.key, d.title, d.filters, d.tokens_title, d.tokens_keywords, d.tokens_body,
-               d.boost, c.rank, (SELECT total FROM matched)
+               d.boost, c.rank
         FROM (SELECT id, rank FROM head UNION ALL SELECT id, rank FROM body) c
         JOIN search_searchdocument d ON d.id = c.id
         WHERE d.namespace = %s"""  # noqa: S608 - constants only
@@ -298,15 +279,11 @@ def _postgres_rows(
         window,
         both,
         window,
-        both,
-        both,
-        TOTAL_CAP + 1,
         namespace,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = list(cursor.fetchall())
-    return rows, int(rows[0][8]) if rows else 0
+        return list(cursor.fetchall())
 
 
 def _explain(
@@ -344,7 +321,8 @@ def search_query(
 
     Title/keyword matches are ranked by the database (bm25 / ts_rank with field weights,
     times ``boost``); body-only matches follow; the best ``CANDIDATES`` are re-ranked by how
-    many concepts they cover. ``total`` is exact up to 1,000; paging reaches row 1,000.
+    many concepts they cover. ``total`` is exact below 200 (see SearchResult); paging
+    reaches row 1,000.
     """
     cleaned_filters = _clean_filters(filters)
     limit = max(0, min(int(limit), MAX_LIMIT))
@@ -360,8 +338,8 @@ def search_query(
     if vocabulary.namespaces() == {namespace}:
         facets = facets[1:]  # every document is in this namespace: no need to narrow
     # (another process's new namespace is seen within a minute; until then the final join
-    # still keeps other namespaces out of the hits, only ``total`` may count them)
-    rows, total = fetch(namespace, lexemes, facets, window)
+    # keeps other namespaces out of the hits)
+    rows = fetch(namespace, lexemes, facets, window)
     if not rows:
         return SearchResult(hits=[], total=0, concepts=concepts)
     # body-only matches come unranked: they rank below every title/keyword match
@@ -380,7 +358,6 @@ def search_query(
         tokens_body,
         boost,
         rank,
-        _,
     ) in rows:
         covered, matches = _explain(
             understood, normalized, (tokens_title, tokens_keywords, tokens_body)
@@ -402,6 +379,9 @@ def search_query(
         )
         for final, _score, key, title, stored_filters, matches in ranked[offset : offset + limit]
     ]
+    # fewer candidates than the window means every match was found; otherwise there are
+    # at least ``window`` (counting all matches of a common word costs more than the search)
+    capped = len(rows) >= window
     return SearchResult(
-        hits=hits, total=min(total, TOTAL_CAP), concepts=concepts, total_capped=total > TOTAL_CAP
+        hits=hits, total=window if capped else len(rows), concepts=concepts, total_capped=capped
     )

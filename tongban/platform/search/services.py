@@ -11,7 +11,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
@@ -177,7 +177,19 @@ def _write(namespace: str, documents: Iterable[DocumentInput], *, replace: bool)
             written += len(built)
         _apply_term_counts(counts)
         _after_index_change()
+    if written >= BATCH_SIZE:
+        _flush_pending_index_entries()
     return written
+
+
+def _flush_pending_index_entries() -> None:
+    """After a bulk load on PostgreSQL, move the GIN indexes' pending entries into the
+    main structure now (autovacuum would, later): queries scan the pending list linearly."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for index in ("search_document_head", "search_document_vector"):
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
 
 
 def search_document_upsert(

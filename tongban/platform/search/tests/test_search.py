@@ -203,7 +203,9 @@ def test_bulk_replace_and_upsert(catalogue):
     assert keys("营业执照") == []  # replaced
     assert search_query(namespace=other, text="营业执照").hits[0].key == "x"
     result = search_query(namespace=NS, text="公积金", limit=5, offset=10)
-    assert (result.total, result.total_capped) == (1000, True)  # counted up to 1,000
+    assert (result.total, result.total_capped) == (200, True)  # "200+"
+    small = search_query(namespace=other, text="营业执照")
+    assert (small.total, small.total_capped) == (1, False)
     assert len(result.hits) == 5
     assert SearchTerm.objects.get(term="公积金提取").document_frequency == 2500
     assert SearchTerm.objects.get(term="营业执照").document_frequency == 1  # other.ns
