@@ -17,6 +17,20 @@ def _fast_settings(settings, tmp_path):
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
     settings.MEDIA_ROOT = tmp_path / "media"
+    # a private in-process cache, empty for every test
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{os.getpid()}",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                                  "QUEUES": ["default", "events", "notify"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "events", "notify"],
+        }
+    }

@@ -84,16 +84,20 @@ def write_result(
     figures: dict[str, float],
     baseline: dict[str, float],
     targets: dict[str, float],
+    ceilings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Write bench/results/<name>.json and print each figure with its target met or not.
 
-    A target is a minimum for the figure of the same name.
+    A target is a minimum for the figure of the same name (a rate); a ceiling is a
+    maximum (a latency or a duration).
     """
+    ceilings = ceilings or {}
     result = {
         "benchmark": name,
         "figures": figures,
         "baseline": baseline,
         "targets": targets,
+        "ceilings": ceilings,
         "machine": machine(),
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -101,12 +105,19 @@ def write_result(
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{name}:")
     for key, value in figures.items():
-        line = f"  {key:<28} {value:>16,.0f}"
+        line = f"  {key:<28} {_number(value):>16}"
         if key in targets:
             met = "met" if value >= targets[key] else "NOT MET"
-            line += f"   target ≥ {targets[key]:,.0f}: {met}"
+            line += f"   target ≥ {_number(targets[key])}: {met}"
+        if key in ceilings:
+            met = "met" if value <= ceilings[key] else "NOT MET"
+            line += f"   target ≤ {_number(ceilings[key])}: {met}"
         print(line)
     for key, value in baseline.items():
-        print(f"  baseline {key:<19} {value:>16,.0f}")
+        print(f"  baseline {key:<19} {_number(value):>16}")
     print(f"  → {path}")
     return result
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"

@@ -49,3 +49,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/platform/", platform_router)
+api.add_router("/catalog/", "tongban.apps.catalog.api.router")

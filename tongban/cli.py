@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calendar import": ("calendar_import", "load a year of working days from a CSV file"),
     "calendar seed": ("calendar_seed", "load 2004–2026 from the chinese-calendar package"),
     "calendar status": ("calendar_status", "show which years the working-day calendar covers"),
+    "catalog reindex": ("catalog_reindex", "rebuild the service catalogue's search index"),
     "health": ("health", "print the health report (database, worker lag, calendar coverage)"),
     "manage": ("", "run any Django management command: tongban manage <command> ..."),
 }

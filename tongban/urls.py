@@ -14,6 +14,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("files/", include("tongban.platform.files.urls")),
     path("audit/", include("tongban.platform.audit.urls")),
     path("calendar/", include("tongban.platform.calendar.urls")),
+    path("services/", include("tongban.apps.catalog.urls")),
+    path("catalog/manage/import/", include("tongban.apps.catalog.urls_import")),
     path("", include("tongban.platform.ui.urls")),
 ]
 

@@ -209,6 +209,9 @@ class PowerBasis(models.Model):
         verbose_name_plural = _("设定依据")
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.basis_id} {self.article}"
+
 
 class PowerDuty(models.Model):
     """A duty attached to a power (责任清单): what must be done at which stage."""
@@ -222,6 +225,9 @@ class PowerDuty(models.Model):
         verbose_name = _("责任事项")
         verbose_name_plural = _("责任清单")
         ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.stage}：{self.duty[:40]}"
 
 
 class NegativeListKind(models.TextChoices):
@@ -443,6 +449,23 @@ class ItemVersion(models.Model):
     def has_form(self) -> bool:
         return bool(self.form_schema)
 
+    def special_procedure_labels(self) -> list[str]:
+        labels = dict(SpecialProcedure.choices)
+        return [str(labels.get(code, code)) for code in self.special_procedures]
+
+    def delivery_method_labels(self) -> list[str]:
+        labels = dict(DeliveryMethod.choices)
+        return [str(labels.get(code, code)) for code in self.delivery_methods]
+
+    @property
+    def applicant_labels(self) -> list[str]:
+        labels = []
+        if self.for_natural_persons:
+            labels.append(str(_("自然人")))
+        if self.for_legal_persons:
+            labels.append(str(_("法人和其他组织")))
+        return labels
+
 
 class VersionBasis(models.Model):
     version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="bases")
@@ -454,6 +477,9 @@ class VersionBasis(models.Model):
         verbose_name = _("设定和实施依据")
         verbose_name_plural = _("设定和实施依据")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.basis_id} {self.article}"
 
 
 class MaterialMedia(models.TextChoices):
@@ -587,7 +613,10 @@ class ImportJob(models.Model):
     errors = models.JSONField(_("错误"), default=list, blank=True)
     summary = models.JSONField(_("结果"), default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导入人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -64,6 +65,7 @@ POWER_SCOPE = ScopePaths(department="holder", division="holder__division")
 BASIC_CODE = re.compile(r"^[0-9A-Z]{6,30}$")
 HANDLING_SUFFIX = re.compile(r"^[0-9]{3}$")
 POWER_CODE = re.compile(r"^[0-9A-Za-z\-]{4,40}$")
+LIFE_EVENTS_CACHE_KEY = "catalog.life_events.v1"
 MAX_MATERIALS = 60
 MAX_STEPS = 20
 
@@ -139,7 +141,10 @@ class ItemContent:
     steps: tuple[StepInput, ...] = ()
 
 
-DEFAULT_REMEDY = "申请人对办理结果不服的，可以自收到决定之日起60日内依法申请行政复议，或者6个月内依法提起行政诉讼。"
+DEFAULT_REMEDY = (
+    "申请人对办理结果不服的，可以自收到决定之日起60日内依法申请行政复议，"
+    "或者6个月内依法提起行政诉讼。"
+)
 
 # fields copied verbatim from ItemContent onto ItemVersion
 _SCALAR_FIELDS = (
@@ -299,7 +304,7 @@ def content_check(content: ItemContent) -> tuple[dict[str, list[str]], _Resolved
         ).first()
         if resolved.power is None:
             add("power_code", _("权力事项“%s”不存在或已取消") % content.power_code)
-    resolved.windows = _resolve_many(Window, "code", content.window_codes, "window_codes", add)
+    resolved.windows = _resolve_windows(content.window_codes, add)
     resolved.themes = _resolve_many(Theme, "code", content.theme_codes, "theme_codes", add)
     resolved.life_events = _resolve_many(
         LifeEvent, "code", content.life_event_codes, "life_event_codes", add
@@ -323,6 +328,36 @@ def _resolve_many(model: Any, key: str, codes: Sequence[str], name: str, add: An
     if missing:
         add(name, _("以下编码不存在：%s") % "、".join(missing))
     return [found[code] for code in codes if code in found]
+
+
+def window_reference(window: Window) -> str:
+    """How guides and spreadsheets name a window: “服务中心名称/窗口号”."""
+    return f"{window.centre.name}/{window.number}"
+
+
+def _resolve_windows(references: Sequence[str], add: Any) -> list[Window]:
+    """Windows named “中心/窗口号”, or just “窗口号” where only one centre has it."""
+    if not references:
+        return []
+    numbers = {reference.rsplit("/", 1)[-1] for reference in references}
+    candidates = list(Window.objects.filter(number__in=numbers).select_related("centre"))
+    found: list[Window] = []
+    for reference in references:
+        if "/" in reference:
+            centre_name, number = reference.rsplit("/", 1)
+            matches = [w for w in candidates if w.number == number and w.centre.name == centre_name]
+        else:
+            matches = [w for w in candidates if w.number == reference]
+        if not matches:
+            add("window_codes", _("受理窗口“%s”不存在") % reference)
+        elif len(matches) > 1:
+            add(
+                "window_codes",
+                _("窗口号“%s”在多个服务中心都有，请写成“服务中心名称/窗口号”") % reference,
+            )
+        else:
+            found.append(matches[0])
+    return found
 
 
 def implementation_code_build(*, basic_code: str, department: Department, suffix: str) -> str:
@@ -380,7 +415,11 @@ def _apply_content(version: ItemVersion, content: ItemContent, resolved: _Resolv
     version.steps.all().delete()
     ProcessStep.objects.bulk_create(
         ProcessStep(
-            version=version, order=index, name=step.name, description=step.description, days=step.days
+            version=version,
+            order=index,
+            name=step.name,
+            description=step.description,
+            days=step.days,
         )
         for index, step in enumerate(content.steps, start=1)
     )
@@ -492,7 +531,9 @@ def _copy_version(source: ItemVersion, *, number: int, actor: User | None) -> It
     return copy
 
 
-def version_update(*, actor: User | None, version: ItemVersion, content: ItemContent) -> ItemVersion:
+def version_update(
+    *, actor: User | None, version: ItemVersion, content: ItemContent
+) -> ItemVersion:
     """Replace a draft's content (the whole guide at once)."""
     _require_item_edit(actor, version.item.department)
     errors, resolved = content_check(content)
@@ -525,7 +566,7 @@ def version_snapshot(version: ItemVersion) -> dict[str, Any]:
     data["special_procedures"] = list(version.special_procedures)
     data["delivery_methods"] = list(version.delivery_methods)
     data["power_code"] = version.power.code if version.power_id and version.power else ""
-    data["windows"] = sorted(window.code for window in version.windows.all())
+    data["windows"] = sorted(window_reference(window) for window in version.windows.all())
     data["themes"] = sorted(theme.code for theme in version.themes.all())
     data["life_events"] = sorted(event.code for event in version.life_events.all())
     data["bases"] = [
@@ -579,9 +620,7 @@ def version_review(
     *, actor: User | None, version: ItemVersion, approve: bool, comment: str = ""
 ) -> ItemVersion:
     """Approve (publish) or return a version in review. The reviewer is not the drafter."""
-    if actor is not None and not can_access(
-        actor, version, permissions.ITEM_REVIEW, VERSION_SCOPE
-    ):
+    if actor is not None and not can_access(actor, version, permissions.ITEM_REVIEW, VERSION_SCOPE):
         deny(actor, permissions.ITEM_REVIEW, target=version)
     if actor is not None and version.created_by_id == actor.pk:
         raise ValidationError(_("不能审核自己起草的版本"))
@@ -744,9 +783,10 @@ def power_save(*, actor: User | None, content: PowerContent) -> PowerItem:
     if errors:
         raise ValidationError(errors)
     assert holder is not None
-    bases = {basis.title: basis for basis in LegalBasis.objects.filter(
-        title__in=[given.title for given in content.bases]
-    )}
+    bases = {
+        basis.title: basis
+        for basis in LegalBasis.objects.filter(title__in=[given.title for given in content.bases])
+    }
     with transaction.atomic():
         power, created = PowerItem.objects.select_for_update().get_or_create(
             code=content.code,
@@ -888,9 +928,7 @@ def legal_basis_save(
     return basis
 
 
-def theme_save(
-    *, actor: User | None, code: str, name: str, audience: str, order: int = 0
-) -> Theme:
+def theme_save(*, actor: User | None, code: str, name: str, audience: str, order: int = 0) -> Theme:
     _require_vocabulary(actor)
     if not code or not name.strip() or audience not in {"person", "enterprise", "both"}:
         raise ValidationError(_("请填写主题编码、名称和服务对象"))
@@ -927,6 +965,7 @@ def life_event_save(
             actor=actor,
             target=event,
         )
+        transaction.on_commit(lambda: cache.delete(LIFE_EVENTS_CACHE_KEY))
     return event
 
 

@@ -1,0 +1,131 @@
+"""What other applications may ask the catalogue (plain dataclasses, never models).
+
+Approvals opens a case against an item *version* and keeps its id: the guide, the
+materials, the limits and the form of that version never change once published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404
+
+from tongban.apps.catalog import selectors
+from tongban.apps.catalog.models import ItemVersion
+
+
+@dataclass(frozen=True)
+class MaterialInfo:
+    name: str
+    is_required: bool
+    condition: str
+    source: str
+    originals: int
+    copies: int
+
+
+@dataclass(frozen=True)
+class ItemVersionInfo:
+    item_id: int
+    version_id: int
+    version: int
+    implementation_code: str
+    name: str
+    item_type: str
+    department_id: int
+    department_code: str
+    case_type: str
+    legal_limit_days: int
+    promised_limit_days: int
+    is_free: bool
+    fee_amount: Decimal
+    visits: int
+    online_depth: int
+    special_procedures: tuple[str, ...]
+    for_natural_persons: bool
+    for_legal_persons: bool
+    steps: tuple[tuple[str, int], ...]
+    materials: tuple[MaterialInfo, ...]
+    form_schema: dict[str, Any] | None
+    form_ui: dict[str, Any] | None
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    code: str
+    name: str
+    joint_limit_days: int
+    lead_department_code: str
+    item_ids: tuple[int, ...]
+
+
+def _info(version: ItemVersion) -> ItemVersionInfo:
+    item = version.item
+    return ItemVersionInfo(
+        item_id=item.pk,
+        version_id=version.pk,
+        version=version.number,
+        implementation_code=item.implementation_code,
+        name=version.name,
+        item_type=version.item_type,
+        department_id=item.department_id,
+        department_code=item.department.code,
+        case_type=version.case_type,
+        legal_limit_days=version.legal_limit_days,
+        promised_limit_days=version.promised_limit_days,
+        is_free=version.is_free,
+        fee_amount=version.fee_amount,
+        visits=version.visits,
+        online_depth=version.online_depth,
+        special_procedures=tuple(version.special_procedures),
+        for_natural_persons=version.for_natural_persons,
+        for_legal_persons=version.for_legal_persons,
+        steps=tuple((step.name, step.days) for step in version.steps.all()),
+        materials=tuple(
+            MaterialInfo(
+                name=material.name,
+                is_required=material.is_required,
+                condition=material.condition,
+                source=material.source,
+                originals=material.originals,
+                copies=material.copies,
+            )
+            for material in version.materials.all()
+        ),
+        form_schema=version.form_schema,
+        form_ui=version.form_ui,
+        is_current=item.current_id == version.pk and item.is_active,
+    )
+
+
+def item_current(item_id: int) -> ItemVersionInfo | None:
+    """The version a new case on this item is opened against; None if not offered."""
+    try:
+        return _info(selectors.item_public_get(item_id=item_id))
+    except Http404:
+        return None
+
+
+def item_version(version_id: int) -> ItemVersionInfo | None:
+    """A published (possibly superseded) version, as a case opened on it saw it."""
+    try:
+        return _info(selectors.version_get(version_id=version_id))
+    except Http404:
+        return None
+
+
+def bundle(code: str) -> BundleInfo | None:
+    try:
+        found = selectors.bundle_get(code=code)
+    except Http404:
+        return None
+    return BundleInfo(
+        code=found.code,
+        name=found.name,
+        joint_limit_days=found.joint_limit_days,
+        lead_department_code=found.lead_department.code,
+        item_ids=tuple(item.pk for item in found.items.all() if item.is_active),
+    )
