@@ -54,17 +54,31 @@ def test_a_view_without_an_access_rule_is_refused(client):
     assert b"should never be served" not in response.content
 
 
-def _api_operations() -> list[tuple[str, str]]:
+def _all_operations() -> list[tuple[str, str, dict]]:
     schema = api.get_openapi_schema()
     operations = []
     for route, methods in schema["paths"].items():
         for method, operation in methods.items():
             operations.append((method.upper(), route, operation))
+    return operations
+
+
+def _api_operations() -> list[tuple[str, str]]:
+    """Operations that declare an authentication requirement (``auth=None`` ones do not)."""
     return [
         (method, route)
-        for method, route, operation in operations
-        if operation.get("security", True) != []
+        for method, route, operation in _all_operations()
+        if operation.get("security")
     ]
+
+
+def test_only_reads_are_public():
+    public = [
+        (method, route)
+        for method, route, operation in _all_operations()
+        if not operation.get("security")
+    ]
+    assert all(method == "GET" for method, _route in public), public
 
 
 @pytest.mark.django_db

@@ -41,6 +41,11 @@ from tongban.platform.access.services import has_permission, scope_queryset
 from tongban.platform.audit.admin_base import PlatformModelAdmin
 
 
+def _actor(request: HttpRequest) -> Any:
+    """The signed-in user (admin pages are only reachable signed in)."""
+    return request.user
+
+
 class _DraftOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
 
@@ -236,7 +241,7 @@ class ItemVersionAdmin(PlatformModelAdmin):
         self._run(
             request,
             queryset,
-            lambda version: services.version_submit(actor=request.user, version=version),
+            lambda version: services.version_submit(actor=_actor(request), version=version),
             _("已提交审核%d个版本"),
         )
 
@@ -246,7 +251,7 @@ class ItemVersionAdmin(PlatformModelAdmin):
             request,
             queryset,
             lambda version: services.version_review(
-                actor=request.user, version=version, approve=True
+                actor=_actor(request), version=version, approve=True
             ),
             _("已发布%d个版本"),
         )
@@ -258,7 +263,7 @@ class ItemVersionAdmin(PlatformModelAdmin):
             request,
             queryset,
             lambda version: services.version_review(
-                actor=request.user, version=version, approve=False, comment=comment
+                actor=_actor(request), version=version, approve=False, comment=comment
             ),
             _("已退回%d个版本"),
         )
@@ -293,7 +298,7 @@ class ServiceItemAdmin(PlatformModelAdmin):
     def action_open_draft(self, request: HttpRequest, queryset: Any) -> None:
         for item in queryset:
             try:
-                version = services.version_draft_open(actor=request.user, item=item)
+                version = services.version_draft_open(actor=_actor(request), item=item)
                 self.message_user(request, _("已打开草稿：%s") % version, messages.SUCCESS)
             except (ValidationError, PermissionDenied) as error:
                 text = "；".join(getattr(error, "messages", None) or [str(error)])
@@ -353,7 +358,7 @@ class LegalBasisAdmin(PlatformModelAdmin):
 class ThemeAdmin(PlatformModelAdmin):
     view_permission = permissions.VOCABULARY_MANAGE
     manage_permission = permissions.VOCABULARY_MANAGE
-    list_display = ("code", "name", "audience", "order")
+    list_display: tuple[str, ...] = ("code", "name", "audience", "order")
     search_fields = ("code", "name")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -118,14 +118,14 @@ def departments_with_items() -> list[tuple[Department, int]]:
 
 def themes_with_counts() -> list[tuple[Theme, int]]:
     through = ItemVersion.themes.through
-    counts = dict(
+    rows = (
         through.objects.filter(
             itemversion__item__current_id=F("itemversion_id"), itemversion__item__is_active=True
         )
-        .values_list("theme_id")
+        .values("theme_id")
         .annotate(n=Count("id"))
-        .values_list("theme_id", "n")
     )
+    counts = {row["theme_id"]: row["n"] for row in rows}
     return [(theme, counts.get(theme.pk, 0)) for theme in Theme.objects.order_by("order", "code")]
 
 
@@ -356,9 +356,11 @@ def route_need(*, text: str, limit: int = 10) -> RouteResult:
     departments: dict[int, DepartmentHit] = {}
     for hit in ordered:
         department = hit.item.department
-        entry = departments.setdefault(department.pk, DepartmentHit(department=department, score=0))
-        entry.score += hit.score
-        entry.items.append(hit.item)
+        bucket = departments.setdefault(
+            department.pk, DepartmentHit(department=department, score=0)
+        )
+        bucket.score += hit.score
+        bucket.items.append(hit.item)
     department_list = sorted(departments.values(), key=lambda entry: -entry.score)[:5]
     return RouteResult(
         query=text,

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -71,7 +71,7 @@ def browse(request: HttpRequest) -> HttpResponse:
     }
     items = selectors.items_browse(**filters)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    heading = _("全部事项")
+    heading: str = _("全部事项")
     if filters["department_code"]:
         found = [
             d
@@ -90,7 +90,7 @@ def browse(request: HttpRequest) -> HttpResponse:
             heading,
         )
     elif filters["item_type"]:
-        heading = dict(ItemType.choices).get(filters["item_type"], heading)
+        heading = str(dict(ItemType.choices).get(filters["item_type"], heading))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -233,7 +233,7 @@ def editor(request: HttpRequest) -> HttpResponse:
 def item_draft_open(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(ServiceItem, pk=item_id)
     try:
-        version = services.version_draft_open(actor=request.user, item=item)
+        version = services.version_draft_open(actor=request.user, item=item)  # type: ignore[arg-type]
     except ValidationError as error:
         return render(request, "catalog/editor_error.html", {"errors": error.messages}, status=400)
     except PermissionDenied:
@@ -242,10 +242,9 @@ def item_draft_open(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @public
-def public_file(request: HttpRequest, file_id: str) -> HttpResponse:
+def public_file(request: HttpRequest, file_id: str) -> FileResponse:
     """A blank form, filled sample or result sample of a published guide (public)."""
     from django.core.files.storage import default_storage
-    from django.http import FileResponse
 
     stored = selectors.public_file_get(file_id=file_id)
     response = FileResponse(
