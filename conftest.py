@@ -25,8 +25,11 @@ def _fast_settings(settings, tmp_path):
         }
     }
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
+    # every test starts in the default language, whatever an earlier one activated
+    translation.activate(settings.LANGUAGE_CODE)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TASKS = {
         "default": {

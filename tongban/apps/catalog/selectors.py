@@ -312,6 +312,7 @@ def life_events_in(text: str) -> list[tuple[LifeEvent, str]]:
 
 ROUTE_CANDIDATES = 60
 LIFE_EVENT_WEIGHT = 0.5
+DEPARTMENT_BASIS = 10
 
 
 def route_need(*, text: str, limit: int = 10) -> RouteResult:
@@ -352,9 +353,23 @@ def route_need(*, text: str, limit: int = 10) -> RouteResult:
                 entry.score += LIFE_EVENT_WEIGHT
                 entry.reasons.append(reason)
                 break
-    ordered = sorted(ranked.values(), key=lambda hit: (-hit.score, hit.item.implementation_code))
-    departments: dict[int, DepartmentHit] = {}
+    ordered = sorted(
+        ranked.values(),
+        key=lambda hit: (-hit.score, len(hit.item.department.path), hit.item.implementation_code),
+    )
+    # The same item run by the city and by each district reads as one answer: keep the
+    # best-placed (the higher level on a tie) and let the guide page lead to the others.
+    seen: set[str] = set()
+    unique = []
     for hit in ordered:
+        assert hit.item.current is not None
+        if hit.item.current.name not in seen:
+            seen.add(hit.item.current.name)
+            unique.append(hit)
+    ordered = unique
+    # Departments are ranked by the answers the citizen will see, not by the long tail.
+    departments: dict[int, DepartmentHit] = {}
+    for hit in ordered[:DEPARTMENT_BASIS]:
         department = hit.item.department
         bucket = departments.setdefault(
             department.pk, DepartmentHit(department=department, score=0)
