@@ -239,9 +239,12 @@ def run() -> dict[str, Any]:
 
     generator = random.Random(7)  # noqa: S311
     plan = [generator.choice(QUERIES) for _ in range(ROUNDS)]
+    empty = []
     for text, _words in QUERIES:  # warm caches (dictionary, vocabulary) and check answers
         hits, _total, _understood = selectors.catalog_search(text=text, limit=20)
-        assert hits or text in {"sb"}, text
+        if not hits:
+            empty.append(text)
+    assert not empty, f"queries with no hits: {empty}"
 
     def timed(call: Any) -> list[float]:
         samples = []

@@ -78,6 +78,9 @@ class SearchResult:
 class _Understood:
     concept: Concept
     vias: dict[str, str] = field(default_factory=dict)  # alternative -> how it was reached
+    # the dictionary words inside a long word, also searched for (公积金提取 → 公积金, 提取);
+    # a document with only some of them covers that share of the concept
+    parts: tuple[str, ...] = ()
 
 
 def _resolve_latin(word: str) -> tuple[tuple[str, ...], str]:
@@ -124,11 +127,18 @@ def understand(query: str) -> list[_Understood]:
                     expanded = True
         if expanded and via == "word":
             via = "synonym"
-        alternatives = tuple(vias)[:MAX_ALTERNATIVES]
+        # a long word no title or keyword holds whole is also looked for by its parts
+        parts = ()
+        if via == "word" and word not in vocabulary.vocabulary().terms:
+            parts = text.parts_of(word)
+        whole = tuple(vias)[: MAX_ALTERNATIVES - len(parts)]
+        parts = tuple(part for part in parts if part not in whole)
+        alternatives = whole + parts
         understood.append(
             _Understood(
                 Concept(original=word, alternatives=alternatives, via=via),
-                {term: vias[term] for term in alternatives},
+                {term: vias.get(term, "word") for term in alternatives},
+                parts,
             )
         )
     return understood
@@ -290,21 +300,40 @@ def _explain(
     understood: list[_Understood],
     normalized: list[list[tuple[str, str]]],
     tokens: tuple[str, str, str],
-) -> tuple[int, list[Match]]:
+) -> tuple[float, list[Match]]:
     """How many concepts the document covers, and for each concept and field the first
-    alternative found there (``normalized``: each concept's (term, index token) pairs)."""
+    alternative found there (``normalized``: each concept's (term, index token) pairs).
+
+    A concept found only through some of its parts counts for the share of parts found."""
     token_sets = [set(field_tokens.split()) for field_tokens in tokens]
-    covered = 0
+    everywhere = set().union(*token_sets)
+    covered = 0.0
     matches: list[Match] = []
     for item, pairs in zip(understood, normalized, strict=True):
+        parts = set(item.parts)
+        whole = [(term, token) for term, token in pairs if term not in parts]
+        pieces = [(term, token) for term, token in pairs if term in parts]
         found = False
         for field_name, token_set in zip(FIELDS, token_sets, strict=True):
-            for term, token in pairs:
+            for term, token in whole:
                 if token in token_set:
                     matches.append(Match(item.concept.original, term, field_name, item.vias[term]))
                     found = True
                     break
-        covered += found
+        if found:
+            covered += 1
+            continue
+        for term, token in pieces:
+            if token not in everywhere:
+                continue
+            field_name = next(
+                name
+                for name, token_set in zip(FIELDS, token_sets, strict=True)
+                if token in token_set
+            )
+            matches.append(Match(item.concept.original, term, field_name, item.vias[term]))
+        if pieces:
+            covered += sum(token in everywhere for _term, token in pieces) / len(pieces)
     return covered, matches
 
 

@@ -153,6 +153,25 @@ def words_for_query(text: str) -> list[str]:
     return list(seen)
 
 
+@lru_cache(maxsize=20_000)
+def parts_of(word: str) -> tuple[str, ...]:
+    """The dictionary words inside a longer Chinese word, the longest ones only:
+    公积金提取 → (公积金, 提取), 新生儿落户 → (新生儿, 落户). A query word that the index
+    never saw whole is still found through its parts."""
+    if len(word) < 4 or not is_chinese(word):  # 公积金, 身份证: whole words, not split
+        return ()
+    stop = stopwords()
+    found = [
+        part
+        for part in dict.fromkeys(tokenizer().cut_for_search(word, HMM=False))
+        if part != word and len(part) >= 2 and is_chinese(part) and part not in stop
+    ]
+    longest = [
+        part for part in found if not any(part != other and part in other for other in found)
+    ]
+    return tuple(sorted(longest, key=word.find))
+
+
 def pinyin_of(term: str) -> tuple[str, str]:
     """Full pinyin without tones or spaces, and initials: 社保 → ("shebao", "sb")."""
     syllables = [syllable for syllable in lazy_pinyin(term, style=Style.NORMAL) if syllable]

@@ -34,6 +34,7 @@ class Vocabulary:
     by_pinyin: dict[str, tuple[str, ...]] = field(default_factory=dict)
     by_initials: dict[str, tuple[str, ...]] = field(default_factory=dict)
     pinyins: tuple[str, ...] = ()
+    terms: frozenset[str] = frozenset()  # every title/keyword term some document holds
 
     def exact(self, pinyin: str) -> tuple[str, ...]:
         return self.by_pinyin.get(pinyin, ())[:PINYIN_ALTERNATIVES]
@@ -133,6 +134,7 @@ def _build_vocabulary() -> Vocabulary:
         by_pinyin={key: tuple(value) for key, value in by_pinyin.items()},
         by_initials={key: tuple(value) for key, value in by_initials.items()},
         pinyins=tuple(by_pinyin),
+        terms=frozenset(term for terms in by_pinyin.values() for term in terms),
     )
 
 
