@@ -128,7 +128,7 @@ def understand(query: str) -> list[_Understood]:
         if expanded and via == "word":
             via = "synonym"
         # a long word no title or keyword holds whole is also looked for by its parts
-        parts = ()
+        parts: tuple[str, ...] = ()
         if via == "word" and word not in vocabulary.vocabulary().terms:
             parts = text.parts_of(word)
         whole = tuple(vias)[: MAX_ALTERNATIVES - len(parts)]
