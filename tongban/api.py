@@ -50,3 +50,6 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/platform/", platform_router)
 api.add_router("/catalog/", "tongban.apps.catalog.api.router")
+api.add_router("/workflow/", "tongban.platform.workflow.api.router")
+api.add_router("/approvals/", "tongban.apps.approvals.api.router")
+api.add_router("/licences/", "tongban.apps.licences.api.router")

@@ -117,8 +117,11 @@ INSTALLED_APPS = [
     "tongban.platform.ui",
     "tongban.platform.api",
     "tongban.platform.search",
+    "tongban.platform.workflow",
     # the applications
     "tongban.apps.catalog",
+    "tongban.apps.licences",
+    "tongban.apps.approvals",
     # outside the platform: loads the demo city
     "tongban.demo",
 ]
@@ -270,6 +273,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 TONGBAN_MAX_UPLOAD_BYTES = env_int("TONGBAN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
+# A TrueType font embedded in PDF notices and licences (default: the first of the Debian
+# fonts found, e.g. fonts-wqy-zenhei); the public address put into QR codes of PDFs.
+TONGBAN_PDF_FONT = env_str("TONGBAN_PDF_FONT", "")
+TONGBAN_PUBLIC_URL = env_str("TONGBAN_PUBLIC_URL", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Cache: shared by every process of one installation (job progress, search vocabularies).
@@ -342,6 +349,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # SpiffWorkflow logs every task state change at INFO
+        "spiff": {"level": "WARNING"},
     },
 }
 

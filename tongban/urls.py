@@ -15,6 +15,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("audit/", include("tongban.platform.audit.urls")),
     path("calendar/", include("tongban.platform.calendar.urls")),
     path("services/", include("tongban.apps.catalog.urls")),
+    path("cases/", include("tongban.apps.approvals.urls")),
+    path("licences/", include("tongban.apps.licences.urls")),
+    path("workflow/", include("tongban.platform.workflow.urls")),
     path("catalog/manage/import/", include("tongban.apps.catalog.urls_import")),
     path("", include("tongban.platform.ui.urls")),
 ]

@@ -11,6 +11,9 @@ from tongban.apps.catalog.tests import builders
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
 def test_a_citizen_finds_the_item_reads_the_guide_and_checks_the_form(page):
     catalogue = builders.small_catalogue()
     factories.citizen("zhangsan")
@@ -40,11 +43,17 @@ def test_a_citizen_finds_the_item_reads_the_guide_and_checks_the_form(page):
     page.get_by_label("用户名").fill("zhangsan")
     page.get_by_label("密码").fill(factories.PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/apply/")
-    page.get_by_role("button", name="检查填写内容").click()
+    # the catalogue hands online applications to the approvals app
+    page.wait_for_url(f"**/cases/apply/{catalogue['birth'].item_id}/")
+    page.get_by_role("button", name="提交申请").click()
     alert = page.get_by_role("alert")
     assert "新生儿姓名" in alert.inner_text()
     screenshot(page, "catalog-apply-errors")
     page.get_by_label("新生儿姓名").fill("张小宝")
-    page.get_by_role("button", name="检查填写内容").click()
-    page.wait_for_selector("text=表单填写完整，校验通过。")
+    pdf = {"name": "材料.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    for upload in page.locator("input[type=file]").all():
+        upload.set_input_files(pdf)
+    page.get_by_role("button", name="提交申请").click()
+    page.wait_for_url("**/cases/*/")
+    page.wait_for_selector("text=已收件")
+    screenshot(page, "approvals-submitted")

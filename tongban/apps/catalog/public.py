@@ -6,6 +6,7 @@ materials, the limits and the form of that version never change once published.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,7 @@ class ItemVersionInfo:
     implementation_code: str
     name: str
     item_type: str
+    result_name: str
     department_id: int
     department_code: str
     case_type: str
@@ -71,6 +73,7 @@ def _info(version: ItemVersion) -> ItemVersionInfo:
         implementation_code=item.implementation_code,
         name=version.name,
         item_type=version.item_type,
+        result_name=version.result_name,
         department_id=item.department_id,
         department_code=item.department.code,
         case_type=version.case_type,
@@ -129,3 +132,67 @@ def bundle(code: str) -> BundleInfo | None:
         lead_department_code=found.lead_department.code,
         item_ids=tuple(item.pk for item in found.items.all() if item.is_active),
     )
+
+
+# --------------------------------------------------------------- online application forms
+# Other apps render and check an item version's form through these (the schema and UI
+# hints come from ``ItemVersionInfo.form_schema`` / ``form_ui``).
+
+
+def form_errors(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, list[str]]:
+    """Problems with submitted form data, by field path, in the active language."""
+    from tongban.apps.catalog.onlineforms import form_validate
+
+    return {path: list(messages) for path, messages in form_validate(schema, data).items()}
+
+
+def form_html(
+    schema: dict[str, Any],
+    ui: dict[str, Any] | None,
+    data: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> str:
+    """The form's fields as accessible HTML (safe string; no ``<form>`` tag, no buttons)."""
+    from tongban.apps.catalog.onlineforms import FormErrors, form_render
+
+    found = None
+    if errors:
+        found = FormErrors()
+        for path, messages in errors.items():
+            for message in messages:
+                found.add(path, message)
+    return form_render(schema, ui, data, found)
+
+
+def form_data_from_post(
+    schema: dict[str, Any], ui: dict[str, Any] | None, post: Any
+) -> dict[str, Any]:
+    """The posted HTML fields of ``form_html`` as JSON data typed per the schema."""
+    from tongban.apps.catalog.onlineforms import form_data_from_post as parse
+
+    return parse(schema, ui, post)
+
+
+# ------------------------------------------------------------------ where to apply online
+# The catalogue shows "在线申请" buttons; the application that takes applications (the
+# approvals app) says where they lead. Without one, the catalogue only checks the form.
+
+_application_urls: dict[str, Callable[[Any], str]] = {}
+
+
+def application_urls_register(
+    *, item: Callable[[int], str], bundle: Callable[[str], str] | None = None
+) -> None:
+    _application_urls["item"] = item
+    if bundle is not None:
+        _application_urls["bundle"] = bundle
+
+
+def application_url(item_id: int) -> str | None:
+    build = _application_urls.get("item")
+    return build(item_id) if build else None
+
+
+def bundle_application_url(code: str) -> str | None:
+    build = _application_urls.get("bundle")
+    return build(code) if build else None

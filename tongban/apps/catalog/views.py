@@ -26,6 +26,7 @@ from tongban.apps.catalog.onlineforms import form_data_from_post, form_render, f
 from tongban.platform.access.decorators import permission, public
 from tongban.platform.access.services import has_permission
 
+ONLINE_APPLY_DEPTH = 3  # 网办深度 III and IV: the application is made online
 PAGE_SIZE = 30
 QUERY_MAX = 100
 
@@ -136,12 +137,19 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
 def item_apply(request: HttpRequest, item_id: int) -> HttpResponse:
     """The online application form of an item, validated on the server."""
     version = selectors.item_public_get(item_id=item_id)
-    if not version.form_schema:
+    if not version.form_schema and version.online_depth < ONLINE_APPLY_DEPTH:
         return redirect("catalog:item", item_id=item_id)
     if not request.user.is_authenticated:
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
+    from tongban.apps.catalog.public import application_url
+
+    target = application_url(item_id)
+    if target:  # an application takes online applications: apply there
+        return redirect(target)
+    if not version.form_schema:
+        return redirect("catalog:item", item_id=item_id)
     data: dict[str, Any] | None = None
     errors = None
     checked = False
@@ -162,13 +170,17 @@ def item_apply(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @public
 def bundle_detail(request: HttpRequest, code: str) -> HttpResponse:
+    from tongban.apps.catalog.public import bundle_application_url
+
     bundle = selectors.bundle_get(code=code)
     items = [item for item in bundle.items.all() if item.is_active and item.current_id]
-    return render(
-        request,
-        "catalog/bundle.html",
-        {"nav_active": "catalog", "bundle": bundle, "items": items},
-    )
+    context = {
+        "nav_active": "catalog",
+        "bundle": bundle,
+        "items": items,
+        "apply_url": bundle_application_url(bundle.code),
+    }
+    return render(request, "catalog/bundle.html", context)
 
 
 @public

@@ -98,7 +98,10 @@ def test_hostile_queries_are_harmless(client, catalogue):
         assert client.get("/api/catalog/search", {"q": query}).status_code == 200
 
 
-def test_online_form_validates_on_the_server(client, catalogue):
+def test_online_form_validates_on_the_server(client, catalogue, monkeypatch):
+    from tongban.apps.catalog import public
+
+    monkeypatch.setattr(public, "_application_urls", {})  # no application takes them
     birth = catalogue["birth"]
     url = f"/services/items/{birth.item_id}/apply/"
     assert client.get(url).status_code == 302  # sign in first
@@ -107,6 +110,17 @@ def test_online_form_validates_on_the_server(client, catalogue):
     response = client.post(url, {})
     assert response.status_code == 400
     assert "新生儿姓名" in response.content.decode()
+
+
+def test_apply_leads_to_the_application_that_takes_applications(client, catalogue):
+    birth = catalogue["birth"]
+    client.force_login(factories.citizen())
+    response = client.get(f"/services/items/{birth.item_id}/apply/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/cases/apply/{birth.item_id}/"
+    assert "新生儿姓名" in response.content.decode()
+    posted = client.post(f"/cases/apply/{birth.item_id}/", {"idempotency_key": "k1"})
+    assert posted.status_code == 400
+    assert "新生儿姓名" in posted.content.decode()
 
 
 def test_api_lists_and_reads_items(client, catalogue):
