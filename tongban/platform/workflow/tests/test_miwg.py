@@ -7,6 +7,7 @@ here and in docs/decisions/0011-workflow-engine.md.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,13 @@ def _corpus() -> list[Path]:
     if not CORPUS.is_dir():
         return []
     return sorted(CORPUS.rglob("*.bpmn"))
+
+
+def test_the_corpus_is_there_when_ci_requires_it():
+    """CI sets TONGBAN_REQUIRE_TESTDATA=1: there a missing corpus fails instead of skipping."""
+    if os.environ.get("TONGBAN_REQUIRE_TESTDATA") != "1":
+        pytest.skip("TONGBAN_REQUIRE_TESTDATA is not set")
+    assert CORPUS.is_dir(), f"the BPMN MIWG corpus is not at {CORPUS}"
 
 
 needs_corpus = pytest.mark.skipif(
