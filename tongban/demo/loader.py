@@ -12,6 +12,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.demo import data
+from tongban.demo.approvals import load_demo_approvals
 from tongban.demo.catalog import load_demo_catalog
 from tongban.demo.roles import ensure_platform_roles, grant_catalog_permissions
 from tongban.platform.access.models import Role, RoleAssignment, Scope
@@ -555,6 +556,13 @@ def load_demo_city() -> Summary:
         summary = Loader().load()
         grant_catalog_permissions()
         summary.counts.update(load_demo_catalog())
+        cases = load_demo_approvals()
+        summary.counts.update(cases.counts)
+        for login in summary.logins:
+            if login.username in cases.notes:
+                login.note = " · ".join(
+                    part for part in (login.note, cases.notes[login.username]) if part
+                )
         _welcome([login.username for login in summary.logins])
         audit_record(
             action="demo.city.load",

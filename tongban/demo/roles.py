@@ -3,7 +3,9 @@ permissions to these roles with ``grant_role_permissions``."""
 
 from __future__ import annotations
 
+from tongban.apps.approvals import permissions as approvals
 from tongban.apps.catalog import permissions as catalog
+from tongban.apps.licences import permissions as licences
 from tongban.platform.access import permissions as p
 from tongban.platform.access.models import Permission, Role
 from tongban.platform.access.services import access_sync_permissions
@@ -79,3 +81,27 @@ CATALOG_GRANTS: dict[str, list[str]] = {
 def grant_catalog_permissions() -> None:
     for role_code, codes in CATALOG_GRANTS.items():
         grant_role_permissions(role_code, codes)
+
+
+# the approvals' and licences' permissions, granted at the scopes each role is assigned with
+# (a case reaches the organisation tree through its department: see
+# ``tongban.demo.approvals.scope_case_handlers`` for the printed logins)
+APPROVALS_GRANTS: dict[str, list[str]] = {
+    "window_clerk": [approvals.CASE_RECEIVE, approvals.CASE_ACCEPT, approvals.CASE_DELIVER],
+    "department_officer": [approvals.CASE_REVIEW, licences.LICENCE_VIEW],
+    "department_leader": [
+        approvals.CASE_REVIEW,
+        approvals.CASE_DECIDE,
+        approvals.CASE_EXTEND_APPROVE,
+        licences.LICENCE_VIEW,
+        licences.LICENCE_REVOKE,
+    ],
+    "supervisor": [approvals.CASE_READ_ALL],
+    "centre_manager": [approvals.CASE_READ_ALL],
+}
+
+
+def grant_approvals_permissions() -> None:
+    access_sync_permissions()
+    for role in Role.objects.filter(code__in=APPROVALS_GRANTS):
+        role.permissions.add(*Permission.objects.filter(code__in=APPROVALS_GRANTS[role.code]))

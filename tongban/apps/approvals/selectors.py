@@ -65,6 +65,13 @@ __all__ = [
 ]
 
 CLOCK_PREFETCH = ("pauses", "corrections", "extensions")
+# which permission (over the case) a task of each role needs; see services._role_permission
+TASK_ROLE_PERMISSIONS = {
+    "accept": permissions.CASE_ACCEPT,
+    "review": permissions.CASE_REVIEW,
+    "decide": permissions.CASE_DECIDE,
+    "deliver": permissions.CASE_DELIVER,
+}
 
 
 def _listing(queryset: QuerySet[Case]) -> QuerySet[Case]:
@@ -176,6 +183,19 @@ def task_inbox(*, actor: Any, limit: int = 200) -> list[InboxEntry]:
         task
         for task in task_inbox_for(actor=actor)[: limit * 2]
         if _case_id(task.instance.subject) is not None
+    ]
+    ids = {_case_id(task.instance.subject) or 0 for task in tasks}
+    # only tasks the actor may act on: a review task needs the review permission over the
+    # case, a decision the decision permission, … (the same rule the services apply)
+    cases_by_role = {
+        role: set(staff_cases(actor, code).filter(pk__in=ids).values_list("pk", flat=True))
+        for role, code in TASK_ROLE_PERMISSIONS.items()
+        if any(task.role == role for task in tasks)
+    }
+    tasks = [
+        task
+        for task in tasks
+        if _case_id(task.instance.subject) in cases_by_role.get(task.role or "review", set())
     ]
     ids = {_case_id(task.instance.subject) or 0 for task in tasks}
     cases = {case.pk: case for case in _listing(staff_cases(actor)).filter(pk__in=ids)}

@@ -2041,12 +2041,9 @@ def _window_actor(actor: Any, task: Any) -> Any:
 
 
 def _role_permission(role: str) -> str:
-    return {
-        "accept": permissions.CASE_ACCEPT,
-        "review": permissions.CASE_REVIEW,
-        "decide": permissions.CASE_DECIDE,
-        "deliver": permissions.CASE_DELIVER,
-    }.get(role, permissions.CASE_REVIEW)
+    from tongban.apps.approvals.selectors import TASK_ROLE_PERMISSIONS
+
+    return TASK_ROLE_PERMISSIONS.get(role, permissions.CASE_REVIEW)
 
 
 def _step_role(name: str) -> str:

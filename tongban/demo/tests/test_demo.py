@@ -24,8 +24,8 @@ def counts() -> tuple[int, ...]:
     )
 
 
-def test_the_demo_city_loads_once_and_again_without_duplicates():
-    summary = load_demo_city()
+def test_the_demo_city_loads_once_and_again_without_duplicates(demo):
+    summary = demo
     first = counts()
     assert 38 <= summary.counts["departments"] <= 45
     assert 650 <= summary.counts["staff"] <= 760
@@ -35,8 +35,7 @@ def test_the_demo_city_loads_once_and_again_without_duplicates():
     assert counts() == first
 
 
-def test_every_identity_number_in_the_demo_is_valid():
-    load_demo_city()
+def test_every_identity_number_in_the_demo_is_valid(demo):
     for uscc in list(Department.objects.values_list("uscc", flat=True)) + list(
         LegalPerson.objects.values_list("uscc", flat=True)
     ):
@@ -45,11 +44,12 @@ def test_every_identity_number_in_the_demo_is_valid():
         assert validate_resident_id(person.id_number) == person.id_number
 
 
-def test_each_printed_login_has_its_role_and_scope():
-    summary = load_demo_city()
+def test_each_printed_login_has_its_role_and_scope(demo):
+    summary = demo
     expected = {
-        "clerk": ("window_clerk", Scope.UNIT),
-        "officer": ("department_officer", Scope.UNIT_TREE),
+        # case handlers: cases reach the org tree through their department
+        "clerk": ("window_clerk", Scope.DIVISION),
+        "officer": ("department_officer", Scope.DEPARTMENT),
         "leader": ("department_leader", Scope.DEPARTMENT_TREE),
         "supervisor": ("supervisor", Scope.DIVISION),
     }
@@ -64,8 +64,7 @@ def test_each_printed_login_has_its_role_and_scope():
     assert User.objects.get(username="agent").agent_authorisations.count() == 3
 
 
-def test_tree_queries_are_one_query(django_assert_num_queries):
-    load_demo_city()
+def test_tree_queries_are_one_query(demo, django_assert_num_queries):
     city = Division.objects.get(code="990100000000")
     scj = Department.objects.get(code="SCJ")
     total = Department.objects.count()

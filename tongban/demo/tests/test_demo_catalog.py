@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.db.models import F
 
 from tongban.apps.catalog import services
@@ -25,20 +23,10 @@ from tongban.apps.catalog.models import (
 from tongban.apps.catalog.onlineforms import form_definition_check
 from tongban.demo import data
 from tongban.demo.catalog import load_demo_catalog
-from tongban.demo.loader import Summary, load_demo_city
 from tongban.platform.access.models import Role
 from tongban.platform.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker) -> Iterator[Summary]:
-    """The whole demo city, loaded once for this module and rolled back afterwards."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        summary = load_demo_city()
-        yield summary
-        transaction.set_rollback(True)
 
 
 def published() -> list[ItemVersion]:

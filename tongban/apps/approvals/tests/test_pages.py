@@ -181,3 +181,17 @@ def test_the_public_cannot_see_staff_lists(client, city):
     signed_in(client, city.citizen)
     for url in ("/cases/queue/", "/cases/inbox/", "/cases/all/"):
         assert client.get(url).status_code == 403
+
+
+def test_the_inbox_lists_only_tasks_the_officer_may_act_on(client, city):
+    from tongban.apps.approvals import selectors, services
+
+    case = accept(city, submit(city))
+    review = open_task(case, "review")
+    services.case_task_complete(actor=city.officer, case=case, task_id=review.pk, opinion="符合")
+    # the decision task targets the department too, but only the leader may decide
+    assert open_task(case, "decide")
+    assert selectors.task_inbox(actor=city.officer) == []
+    assert [entry.task.role for entry in selectors.task_inbox(actor=city.leader)] == ["decide"]
+    signed_in(client, city.officer)
+    assert case.number not in client.get("/cases/inbox/").content.decode()
