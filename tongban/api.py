@@ -32,7 +32,9 @@ def _auth_classes() -> list[Any]:
         from tongban.platform.accounts.api_auth import TokenAuth
     except ImportError:
         return classes
-    return [*classes, TokenAuth()]
+    # the token first: a machine sends no cookies, and the session check refuses any
+    # write without a CSRF pair before the next method is tried
+    return [TokenAuth(), *classes]
 
 
 api = NinjaAPI(

@@ -212,3 +212,32 @@ def test_bundle_over_the_api(client, city):
     assert body["clock"]["working_days_left"] is None
     detail = client.get(f"/api/approvals/cases/{body['id']}").json()
     assert [child["department_code"] for child in detail["children"]] == ["SCJG", "RSJ"]
+
+
+def test_a_token_writes_through_the_api_without_a_csrf_pair(city):
+    """Machines post with a bearer token and no cookies: the session check (which demands
+    CSRF) must not refuse them first (it did: every token POST got 403). A browser
+    session without the CSRF token is still refused."""
+    from django.test import Client
+
+    from tongban.apps.approvals.models import Case, CaseState
+    from tongban.apps.approvals.tests.test_cases import submit
+    from tongban.platform.accounts.services import token_create
+
+    case = submit(city)
+    _, secret = token_create(actor=city.citizen, user=city.citizen, name="ci")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(city.citizen)
+    refused = browser.post(
+        f"/api/approvals/cases/{case.pk}/withdraw", {"reason": "x"}, content_type="application/json"
+    )
+    assert refused.status_code in (401, 403)
+    machine = Client(enforce_csrf_checks=True)
+    response = machine.post(
+        f"/api/approvals/cases/{case.pk}/withdraw",
+        {"reason": "不再需要"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 200, response.content
+    assert Case.objects.get(pk=case.pk).state == CaseState.WITHDRAWN
