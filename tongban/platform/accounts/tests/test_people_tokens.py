@@ -311,3 +311,21 @@ def test_createadmin_keeps_the_three_roles_apart():
     citizen.refresh_from_db()
     assert citizen.admin_role == ""
     assert AuditEntry.objects.filter(action="accounts.admin_role.grant").count() == 1
+
+
+@pytest.mark.django_db
+def test_token_use_is_recorded_at_most_once_a_minute(django_assert_num_queries):
+    user = factories.citizen()
+    token, secret = services.token_create(actor=user, user=user, name="ci")
+    assert services.token_authenticate(secret) == user
+    token.refresh_from_db()
+    first = token.last_used_at
+    with django_assert_num_queries(1):  # the lookup only: no UPDATE within the minute
+        assert services.token_authenticate(secret) == user
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    AccessToken.objects.filter(pk=token.pk).update(last_used_at=first - dt.timedelta(minutes=2))
+    with django_assert_num_queries(2):
+        services.token_authenticate(secret)
+    token.refresh_from_db()
+    assert token.last_used_at > first
