@@ -51,7 +51,8 @@ def test_production_starts_with_proper_settings():
         DATABASE_URL="postgres://u:p@db.internal:5432/tongban",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "django.db.backends.postgresql"
+    # Django's backend with the audit chain written at commit (docs/decisions/0014)
+    assert result.stdout.strip() == "tongban.platform.db.postgresql"
 
 
 def test_a_malformed_boolean_is_refused():

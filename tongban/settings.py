@@ -178,6 +178,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus audit entries chained at commit (tongban/platform/audit/pending.py)
+    DATABASES["default"]["ENGINE"] = "tongban.platform.db.postgresql"
+# chain a transaction's audit entries just before it commits (PostgreSQL), not at once
+TONGBAN_AUDIT_CHAIN_AT_COMMIT = env_bool("TONGBAN_AUDIT_CHAIN_AT_COMMIT", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

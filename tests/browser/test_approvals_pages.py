@@ -37,7 +37,7 @@ def test_window_accepts_and_the_officer_sees_the_diagram(page):
     screenshot(page, "approvals-window-accept")
     page.get_by_role("button", name="受理", exact=True).click()
     page.wait_for_selector("text=已受理，办理时限开始计算")
-    assert page.get_by_text("受理通知书").first.is_visible()
+    page.get_by_role("link", name="受理通知书").wait_for(state="visible")
     log_out(page)
 
     log_in(page, "officer")

@@ -34,6 +34,7 @@ from tongban.apps.approvals.models import (
 )
 from tongban.demo import approvals as demo
 from tongban.demo.loader import Summary, load_demo_city
+from tongban.demo.tests.conftest import wrapping_transaction
 from tongban.platform.access.models import RoleAssignment, Scope
 from tongban.platform.accounts.models import User
 from tongban.platform.audit.models import AuditEntry
@@ -59,7 +60,7 @@ def city(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Summa
         django_db_blocker.unblock(),
         override_settings(MEDIA_ROOT=media),
         mock.patch.dict(os.environ, {demo.HISTORY_CASES_ENV: str(HISTORY_CASES)}),
-        transaction.atomic(),
+        wrapping_transaction(),
     ):
         calendar_services.calendar_seed()
         summary = load_demo_city()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
-from tongban.platform.audit import context
+from tongban.platform.audit import context, pending
 from tongban.platform.audit.chain import CHAINED_COLUMNS, canonical_detail, entry_hash
 from tongban.platform.audit.models import GENESIS_HASH, AuditEntry, AuditHead, Outcome
 
@@ -63,29 +63,50 @@ def audit_record(
             request_context.acting_for_label,
         )
     actor_id, actor_label = _actor_fields(actor)
+    values: dict[str, Any] = {
+        "occurred_us": time.time_ns() // 1000,
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "acting_for_type": acting_for.type if acting_for else "",
+        "acting_for_id": acting_for.id if acting_for else "",
+        "acting_for_label": acting_for.label[:200] if acting_for else "",
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "object_label": object_label[:300],
+        "outcome": str(outcome),
+        "ip": (request_context.ip if ip is None else ip)[:45],
+        "request_id": (request_context.request_id if request_id is None else request_id)[:64],
+        "detail": canonical_detail(detail),
+    }
+    entry = AuditEntry(**values)
+    connection = transaction.get_connection()
+    if pending.defers(connection):
+        # chained and inserted just before the transaction commits (see pending.py)
+        pending.add(connection, entry)
+        return entry
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
-        )
-        values: dict[str, Any] = {
-            "occurred_us": time.time_ns() // 1000,
-            "actor_id": actor_id,
-            "actor_label": actor_label,
-            "acting_for_type": acting_for.type if acting_for else "",
-            "acting_for_id": acting_for.id if acting_for else "",
-            "acting_for_label": acting_for.label[:200] if acting_for else "",
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "object_label": object_label[:300],
-            "outcome": str(outcome),
-            "ip": (request_context.ip if ip is None else ip)[:45],
-            "request_id": (request_context.request_id if request_id is None else request_id)[:64],
-            "detail": canonical_detail(detail),
-            "prev_hash": head.hash,
-        }
-        digest = entry_hash(tuple(values[column] for column in CHAINED_COLUMNS))
-        entry = AuditEntry(seq=head.seq + 1, hash=digest, **values)
-        entry.save(force_insert=True)
-        AuditHead.objects.filter(pk=1).update(seq=entry.seq, hash=digest)
+        chain_and_insert([entry])
     return entry
+
+
+def chain_and_insert(entries: list[AuditEntry], *, using: str = "default") -> None:
+    """Link ``entries`` (in order) to the chain's head and insert them, under the head
+    row's lock. Callers are inside a transaction."""
+    head, _ = (
+        AuditHead.objects.using(using)
+        .select_for_update()
+        .get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+    )
+    seq, previous = head.seq, head.hash
+    for entry in entries:
+        seq += 1
+        entry.seq = seq
+        entry.prev_hash = previous
+        entry.hash = entry_hash(tuple(getattr(entry, column) for column in CHAINED_COLUMNS))
+        previous = entry.hash
+    if len(entries) == 1:
+        entries[0].save(force_insert=True, using=using)
+    else:
+        AuditEntry.objects.using(using).bulk_create(entries)
+    AuditHead.objects.using(using).filter(pk=1).update(seq=seq, hash=previous)
