@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
+from tests.subprocesses import database_url
 from tongban.apps.approvals.models import Case, CaseEvent, CaseState, Notice
 from tongban.apps.approvals.tests.conftest import make_city
 from tongban.apps.approvals.tests.test_cases import accept, submit
@@ -23,17 +23,6 @@ from tongban.platform.events.models import Event
 from tongban.platform.workflow.models import ProcessInstance
 
 ROOT = Path(__file__).resolve().parents[4]
-
-
-def _database_url() -> str:
-    config = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{config['NAME']}"
-    password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
-    return (
-        f"postgres://{config['USER']}{password}@{config['HOST'] or '127.0.0.1'}:"
-        f"{config['PORT'] or 5432}/{config['NAME']}"
-    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,7 +37,7 @@ def test_killed_mid_transition_leaves_the_previous_state(tmp_path):
     marker = tmp_path / "inside"
     environment = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "tongban.settings",
         "TONGBAN_LOG_LEVEL": "WARNING",
     }

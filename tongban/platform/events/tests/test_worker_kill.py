@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from tests.subprocesses import database_url
 from tongban.platform.audit.models import AuditEntry
 from tongban.platform.events import registry
 from tongban.platform.events.models import Delivery, DeliveryStatus
@@ -24,21 +24,10 @@ EVENTS = 30
 ROOT = Path(__file__).resolve().parents[4]
 
 
-def _database_url() -> str:
-    config = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{config['NAME']}"
-    password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
-    return (
-        f"postgres://{config['USER']}{password}@{config['HOST'] or '127.0.0.1'}:"
-        f"{config['PORT'] or 5432}/{config['NAME']}"
-    )
-
-
 def _worker(*extra: str) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "tongban.settings",
         "TONGBAN_EVENT_LEASE_SECONDS": "1",
         "TONGBAN_LOG_LEVEL": "WARNING",
