@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from tongban.apps.approvals import permissions
 from tongban.apps.approvals.models import ItemProcess
+from tongban.apps.approvals.selectors import TASK_ROLE_PERMISSIONS
 from tongban.apps.catalog import public as catalog
 from tongban.platform.access.services import ScopePaths, require
 from tongban.platform.audit.services import audit_record
@@ -27,7 +28,8 @@ from tongban.platform.orgs.models import Department
 if TYPE_CHECKING:
     from tongban.platform.accounts.models import User
 
-ROLES = ("accept", "review", "decide", "deliver")
+# the roles a task can have for an application: those the services know a permission for
+ROLES = tuple(TASK_ROLE_PERMISSIONS)
 TARGETED_ROLES = ("review", "decide")
 DEPARTMENT_SCOPE = ScopePaths(department="", division="division")
 
