@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "tongban.apps.catalog",
     "tongban.apps.licences",
     "tongban.apps.approvals",
+    "tongban.apps.supervision",
     # outside the platform: loads the demo city
     "tongban.demo",
 ]

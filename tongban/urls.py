@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("services/", include("tongban.apps.catalog.urls")),
     path("cases/", include("tongban.apps.approvals.urls")),
     path("licences/", include("tongban.apps.licences.urls")),
+    path("supervision/", include("tongban.apps.supervision.urls")),
     path("workflow/", include("tongban.platform.workflow.urls")),
     path("catalog/manage/import/", include("tongban.apps.catalog.urls_import")),
     path("", include("tongban.platform.ui.urls")),

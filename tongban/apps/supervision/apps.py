@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class SupervisionConfig(AppConfig):
+    name = "tongban.apps.supervision"
+    label = "supervision"
+    verbose_name = "Administrative e-supervision"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from tongban.apps.supervision import handlers, permissions  # noqa: F401  (registers them)
+        from tongban.platform.events.registry import schedule_every
+        from tongban.platform.notify.services import notify_register_category
+        from tongban.platform.ui.navigation import NavLink, register_nav_link
+
+        notify_register_category("supervision", _("电子监察"))
+        register_nav_link(
+            NavLink("supervision", _("电子监察"), "supervision:home", order=40, public=False)
+        )
+        # time-based rules fire within a minute of their moment (see services.clock_sweep)
+        schedule_every(60, "tongban.apps.supervision.tasks.clock_sweep")
+        schedule_every(3600, "tongban.apps.supervision.tasks.corrections_escalate")

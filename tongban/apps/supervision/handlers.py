@@ -1,0 +1,1 @@
+"""What supervision does with other applications' events (approvals.case.* → intake)."""
