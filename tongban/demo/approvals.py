@@ -34,6 +34,7 @@ import logging
 import os
 import random
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -107,6 +108,7 @@ TIMINGS = tuple(name for name, _share in TIMING_WEIGHTS)
 NOT_ACCEPTED_SHARE = 2.0
 WITHDRAWN_SHARE = 1.0
 REFUSED_SHARE = 2.0
+REFUSED_WITHOUT_REASONS = 8  # of the refusals, in %: written without reasons
 CORRECTION_SHARE = 8.5
 SECOND_CORRECTION_SHARE = 1.0  # of the corrected ones, in tenths of all: ~0.8%
 PAUSE_SHARE = 3.0
@@ -1415,6 +1417,10 @@ class History:
         if refuse:
             case.outcome = Outcome.REFUSED
             case.decision_reasons = self.rng.choice(REFUSAL_REASONS)
+            if zlib.crc32(case.number.encode()) % 100 < REFUSED_WITHOUT_REASONS:
+                # a few refusals written without reasons (supervision flags them); chosen
+                # by number so the generator's random sequence stays as it was
+                case.decision_reasons = ""
             case.appeal_rights = _appeal_rights(case.department_name)
             self.notice(
                 built,
@@ -1422,8 +1428,8 @@ class History:
                 decided,
                 [
                     f"你（单位）申请的“{case.item_name}”（办件编号 {case.number}），经审查，"
-                    "决定不予许可。理由如下：",
-                    case.decision_reasons,
+                    + ("决定不予许可。理由如下：" if case.decision_reasons else "决定不予许可。"),
+                    *([case.decision_reasons] if case.decision_reasons else []),
                     case.appeal_rights,
                 ],
             )

@@ -15,6 +15,7 @@ from tongban.demo import data
 from tongban.demo.approvals import load_demo_approvals
 from tongban.demo.catalog import load_demo_catalog
 from tongban.demo.roles import ensure_platform_roles, grant_catalog_permissions
+from tongban.demo.supervision import load_demo_supervision
 from tongban.platform.access.models import Role, RoleAssignment, Scope
 from tongban.platform.accounts.idnumbers import make_resident_id, make_uscc
 from tongban.platform.accounts.models import (
@@ -558,6 +559,11 @@ def load_demo_city() -> Summary:
         summary.counts.update(load_demo_catalog())
         cases = load_demo_approvals()
         summary.counts.update(cases.counts)
+        supervised = load_demo_supervision()
+        summary.counts.update(supervised.counts)
+        summary.counts["supervision_ms"] = round(supervised.seconds * 1000)
+        if supervised.hotline_key:
+            cases.notes["sysadmin"] = f"12345热线接入密钥（仅显示一次）：{supervised.hotline_key}"
         for login in summary.logins:
             if login.username in cases.notes:
                 login.note = " · ".join(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from tongban.apps.approvals import permissions as approvals
 from tongban.apps.catalog import permissions as catalog
 from tongban.apps.licences import permissions as licences
+from tongban.apps.supervision import permissions as supervision
 from tongban.platform.access import permissions as p
 from tongban.platform.access.models import Permission, Role
 from tongban.platform.access.services import access_sync_permissions
@@ -105,3 +106,32 @@ def grant_approvals_permissions() -> None:
     access_sync_permissions()
     for role in Role.objects.filter(code__in=APPROVALS_GRANTS):
         role.permissions.add(*Permission.objects.filter(code__in=APPROVALS_GRANTS[role.code]))
+
+
+# supervision's permissions: the supervisor at the city scope of their assignment; the
+# departments' leaders and officers at theirs (leaders: the department and below)
+SUPERVISION_GRANTS: dict[str, list[str]] = {
+    "supervisor": [
+        supervision.MONITOR_VIEW,
+        supervision.ALERT_OPEN,
+        supervision.CORRECTION_REVIEW,
+        supervision.RULES_MANAGE,
+        supervision.EVALUATION_VIEW,
+    ],
+    "department_leader": [
+        supervision.CORRECTION_RESPOND,
+        supervision.EVALUATION_VIEW,
+        supervision.MONITOR_VIEW,
+    ],
+    "department_officer": [
+        supervision.CORRECTION_RESPOND,
+        supervision.EVALUATION_VIEW,
+        supervision.MONITOR_VIEW,
+    ],
+}
+
+
+def grant_supervision_permissions() -> None:
+    access_sync_permissions()
+    for role in Role.objects.filter(code__in=SUPERVISION_GRANTS):
+        role.permissions.add(*Permission.objects.filter(code__in=SUPERVISION_GRANTS[role.code]))

@@ -54,7 +54,9 @@ class CasePayload:
     # figures of this kind of step, e.g. paused: {"kind", "planned_days"}; resumed: also
     # {"pause_days"}; extended: {"days", "approved"}; correction_requested: {"sequence",
     # "items", "working_days_after_receipt"}; decided: {"outcome", "licences"}; rated:
-    # {"level", "needs_follow_up"}; returned: {"to_spec_id"}; delivered: {"method"}
+    # {"level", "needs_follow_up"}; returned: {"to_spec_id"}; delivered: {"method"};
+    # accepted, step_completed, returned: also {"open_steps": [{"name", "role",
+    # "limit_days", "started_at"}]}, the process steps open after the event
     extra: dict[str, Any] = field(default_factory=dict)
 
 

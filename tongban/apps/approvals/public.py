@@ -10,8 +10,9 @@ envelope and is not counted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -180,3 +181,148 @@ def case_counts(
         ratings=ratings.count(),
         bad_ratings=ratings.filter(level__lte=2).count(),
     )
+
+
+# ----------------------------------------------------------------------------- timelines
+# (for supervision's backfill of history that published no events)
+
+
+@dataclass(frozen=True)
+class TimelineCorrection:
+    requested_at: dt.datetime
+    answered_at: dt.datetime | None
+    items: int
+
+
+@dataclass(frozen=True)
+class TimelinePause:
+    kind: str
+    planned_days: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineExtension:
+    days: int
+    approved_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CaseTimeline:
+    """What happened to one case, as dates and figures (no personal data).
+
+    ``working_days_used`` and the deadlines are the approvals clock's at ``as_of`` (frozen
+    at the decision, or when the case ended without one). ``accepted_by`` and
+    ``decided_by`` are usernames ("" when not stored)."""
+
+    id: int
+    number: str
+    parent_number: str
+    department_code: str
+    item_id: int | None
+    item_version_id: int | None
+    item_code: str  # the catalogue's implementation code ("" when the case has none)
+    item_name: str
+    case_type: str
+    state: str
+    outcome: str
+    legal_limit_days: int
+    promised_limit_days: int
+    submitted_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    ended_at: dt.datetime | None  # not accepted, withdrawn or sent back
+    end_reason: str
+    decision_reasons: str
+    accepted_by: str
+    decided_by: str
+    corrections: tuple[TimelineCorrection, ...]
+    pauses: tuple[TimelinePause, ...]
+    extensions: tuple[TimelineExtension, ...]
+    rating_level: int | None
+    rated_at: dt.datetime | None
+    legal_deadline: dt.date | None
+    promised_deadline: dt.date | None
+    working_days_used: int | None
+    paused_days: int
+    extension_days: int
+    as_of: dt.datetime
+
+
+def _timeline(case: Case, now: dt.datetime, calendar: Any) -> CaseTimeline:
+    clock = case_clock(case, now=now, calendar=calendar)
+    rating = getattr(case, "rating", None)
+    return CaseTimeline(
+        id=case.pk,
+        number=case.number,
+        parent_number=case.parent.number if case.parent_id and case.parent else "",
+        department_code=case.department_code,
+        item_id=case.item_id,
+        item_version_id=case.item_version_id,
+        item_code=case.implementation_code,
+        item_name=case.item_name,
+        case_type=case.case_type,
+        state=case.state,
+        outcome=case.outcome,
+        legal_limit_days=case.legal_limit_days,
+        promised_limit_days=case.promised_limit_days,
+        submitted_at=case.submitted_at,
+        accepted_at=case.accepted_at,
+        decided_at=case.decided_at,
+        closed_at=case.closed_at,
+        delivered_at=case.delivered_at,
+        ended_at=case.ended_at,
+        end_reason=case.end_reason,
+        decision_reasons=case.decision_reasons,
+        accepted_by=case.accepted_by.username if case.accepted_by_id and case.accepted_by else "",
+        decided_by=case.decided_by.username if case.decided_by_id and case.decided_by else "",
+        corrections=tuple(
+            TimelineCorrection(row.opened_at, row.answered_at, len(row.items or []))
+            for row in sorted(case.corrections.all(), key=lambda row: (row.opened_at, row.pk))
+        ),
+        pauses=tuple(
+            TimelinePause(row.kind, row.planned_days, row.started_at, row.ended_at)
+            for row in sorted(case.pauses.all(), key=lambda row: (row.started_at, row.pk))
+        ),
+        extensions=tuple(
+            TimelineExtension(row.days, row.approved_at or row.requested_at)
+            for row in sorted(case.extensions.all(), key=lambda row: row.pk)
+            if row.state == "approved"
+        ),
+        rating_level=rating.level if rating is not None else None,
+        rated_at=rating.created_at if rating is not None else None,
+        legal_deadline=clock.legal_deadline,
+        promised_deadline=clock.promised_deadline,
+        working_days_used=clock.used_days if clock.is_started else None,
+        paused_days=clock.paused_days,
+        extension_days=clock.extension_days,
+        as_of=now,
+    )
+
+
+def case_timelines(
+    *, after_id: int = 0, chunk: int = 2000, now: dt.datetime | None = None
+) -> Iterator[list[CaseTimeline]]:
+    """Every submitted case (joint parents excluded: their children are the cases) in id
+    order, as lists of up to ``chunk`` timelines; keyset pagination from ``after_id``, one
+    query per chunk plus one per prefetched relation."""
+    now = now or timezone.now()
+    calendar = get_calendar()
+    last = after_id
+    while True:
+        rows = list(
+            Case.objects.filter(pk__gt=last, is_joint=False)
+            .exclude(state=CaseState.DRAFT)
+            .select_related("parent", "accepted_by", "decided_by", "rating")
+            .prefetch_related(*CLOCK_PREFETCH)
+            .order_by("pk")[:chunk]
+        )
+        if not rows:
+            return
+        yield [_timeline(case, now, calendar) for case in rows]
+        last = rows[-1].pk
+        if len(rows) < chunk:
+            return

@@ -353,6 +353,8 @@ def _record(
     )
     event_type = EVENT_TYPES.get(verb)
     if publish and event_type is not None:
+        if verb in STEP_OPENING_VERBS:
+            extra = {**(extra or {}), "open_steps": _open_steps(case)}
         event_publish(
             _payload(
                 case,
@@ -369,6 +371,30 @@ def _record(
     if notify:
         _notify(case, verb, detail, clock, actor_obj)
     return row
+
+
+# events after which new process steps may be open: their payload lists the open steps
+# (``extra["open_steps"]``) so supervision can time each step while it runs
+STEP_OPENING_VERBS = frozenset({"accepted", "step_completed", "returned"})
+
+
+def _open_steps(case: Case) -> list[dict[str, Any]]:
+    """The case's open process steps: name, role, limit (working days) and start."""
+    if case.process_instance_id is None:
+        return []
+    from tongban.platform.workflow.models import WorkTask
+
+    return [
+        {
+            "name": task.name,
+            "role": task.role,
+            "limit_days": task.due_days or 0,
+            "started_at": task.created_at.isoformat(),
+        }
+        for task in WorkTask.objects.filter(
+            instance_id=case.process_instance_id, state__in=["ready", "claimed"]
+        ).order_by("created_at", "pk")
+    ]
 
 
 def _check_staff(actor: Any, case: Case, permission: str) -> None:

@@ -22,3 +22,10 @@ class SupervisionConfig(AppConfig):
         # time-based rules fire within a minute of their moment (see services.clock_sweep)
         schedule_every(60, "tongban.apps.supervision.tasks.clock_sweep")
         schedule_every(3600, "tongban.apps.supervision.tasks.corrections_escalate")
+
+        from tongban.apps.supervision import workbench
+        from tongban.platform.ui.workbench import WorkbenchProvider, register_provider
+
+        register_provider(
+            WorkbenchProvider(key="supervision", label=_("电子监察"), todo=workbench.todo)
+        )

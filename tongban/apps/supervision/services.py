@@ -11,6 +11,7 @@ time-based rules whose moment has come (``SupervisedCase.next_check_at``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongban.apps.supervision import corrections
+from tongban.apps.supervision import bulk, corrections
 from tongban.apps.supervision.config import rules_current
 from tongban.apps.supervision.models import (
     RUNNING_STATES,
@@ -68,7 +69,7 @@ class IngestResult:
 
 @dataclass
 class AlertDraft:
-    case: SupervisedCase | None
+    case: SupervisedCase
     kind: str
     moment: dt.datetime
     detail: str
@@ -108,8 +109,13 @@ def forget_org_cache() -> None:
 # time helpers
 
 
+@functools.cache
+def _zone_named(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    return _zone_named(settings.TIME_ZONE)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -142,6 +148,7 @@ def events_ingest(
     rejected: list[Rejection] = []
     parsed: list[tuple[int, IntakeEvent]] = []
     seen: set[str] = set()
+    raws: dict[str, dict[str, Any]] = {}  # stored as received (validated)
     duplicates = 0
     for index, raw in enumerate(raw_events):
         try:
@@ -155,6 +162,7 @@ def events_ingest(
             continue
         seen.add(event.id)
         parsed.append((index, event))
+        raws[event.id] = raw
 
     departments = _department_ids(event.department for _, event in parsed)
     units = _unit_ids(event.unit for _, event in parsed)
@@ -211,15 +219,10 @@ def events_ingest(
                         _("办件%(case)s尚无收件事件，须填写承办部门") % {"case": event.case},
                     )
                 )
-        new_ids = _log_events(source, placeable, now)
+        new_ids = _log_events(source, placeable, raws, now)
         fresh = [event for event in placeable if event.id in new_ids]
         duplicates += len(placeable) - len(fresh)
-        if creating:
-            SupervisedCase.objects.bulk_create(
-                [creating[key] for key in sorted(creating)],
-                batch_size=CHUNK,
-                ignore_conflicts=True,
-            )
+        bulk.cases_create_missing(list(creating.values()))
         by_case: dict[str, list[IntakeEvent]] = {}
         for event in fresh:
             by_case.setdefault(event.case, []).append(event)
@@ -235,7 +238,8 @@ def events_ingest(
             case = cases[key]
             for event in sorted(events, key=lambda e: e.occurred_at):
                 drafts.extend(_apply(case, event, params, calendar, departments, units))
-            drafts.extend(_time_rules(case, params, calendar, now=max(now, case.last_event_at)))
+            latest = case.last_event_at or now
+            drafts.extend(_time_rules(case, params, calendar, now=max(now, latest)))
             case.next_check_at = _next_check(case, params, calendar)
         _save_cases(list(cases.values()))
         alerts = alerts_raise(drafts, version=version, now=now)
@@ -254,35 +258,37 @@ def events_ingest(
     return IngestResult(len(fresh), duplicates, rejected, len(alerts))
 
 
-def _log_events(source: Source, events: list[IntakeEvent], now: dt.datetime) -> set[str]:
+def _log_events(
+    source: Source, events: list[IntakeEvent], raws: dict[str, dict[str, Any]], now: dt.datetime
+) -> set[str]:
     """Insert the events not received before; return the ids actually inserted."""
     if not events:
         return set()
     existing: set[str] = set()
-    ids = [event.id for event in events]
-    for start in range(0, len(ids), CHUNK):
-        existing.update(
-            ReceivedEvent.objects.filter(
-                source=source, source_event_id__in=ids[start : start + CHUNK]
-            ).values_list("source_event_id", flat=True)
-        )
+    if not bulk.is_postgresql():  # PostgreSQL reports the skipped ids itself
+        ids = [event.id for event in events]
+        for start in range(0, len(ids), CHUNK):
+            existing.update(
+                ReceivedEvent.objects.filter(
+                    source=source, source_event_id__in=ids[start : start + CHUNK]
+                ).values_list("source_event_id", flat=True)
+            )
     rows = [
-        ReceivedEvent(
-            source=source,
-            source_event_id=event.id,
-            kind=event.kind,
-            case_key=event.case,
-            occurred_at=event.occurred_at,
-            received_at=now,
-            payload=event.model_dump(mode="json", exclude_defaults=True),
+        (
+            source.pk,
+            event.id,
+            event.kind,
+            event.case,
+            event.occurred_at,
+            now,
+            raws[event.id],
         )
         for event in events
         if event.id not in existing
     ]
     # a concurrent batch with the same ids: the unique constraint keeps one, and this
-    # transaction waits for the other's commit (then its rows count as duplicates below)
-    ReceivedEvent.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
-    return {row.source_event_id for row in rows}
+    # transaction waits for the other's commit (then its rows count as duplicates here)
+    return bulk.events_insert(rows)
 
 
 _CASE_FIELDS = [
@@ -291,16 +297,7 @@ _CASE_FIELDS = [
 
 
 def _save_cases(cases: list[SupervisedCase]) -> None:
-    """One upsert statement per chunk (every row exists: it is locked above)."""
-    if not cases:
-        return
-    SupervisedCase.objects.bulk_create(
-        sorted(cases, key=lambda case: case.key),
-        batch_size=CHUNK,
-        update_conflicts=True,
-        unique_fields=["source", "key"],
-        update_fields=_CASE_FIELDS,
-    )
+    bulk.cases_update(cases, _CASE_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------
@@ -676,6 +673,19 @@ def _prompt_moments(
     return moments
 
 
+def _prompt_text(case: SupervisedCase, params: RuleParams, mark: str) -> str:
+    deadline = case.promised_deadline.isoformat() if case.promised_deadline else ""
+    if mark == "days":
+        return _("距承诺期限%(date)s还有%(days)d个工作日，请抓紧办理") % {
+            "date": deadline,
+            "days": params.prompt_days_before,
+        }
+    return _("已用承诺时限的%(share)s%%，承诺期限%(date)s，请抓紧办理") % {
+        "share": f"{params.prompt_elapsed_ratio * 100:.0f}",
+        "date": deadline,
+    }
+
+
 def _time_rules(
     case: SupervisedCase, params: RuleParams, calendar: WorkCalendar, *, now: dt.datetime
 ) -> list[AlertDraft]:
@@ -693,15 +703,7 @@ def _time_rules(
                         case,
                         kind,
                         moment,
-                        _("距承诺期限%(date)s不足%(days)s个工作日，请抓紧办理")
-                        % {
-                            "date": case.promised_deadline.isoformat()
-                            if case.promised_deadline
-                            else "",
-                            "days": params.prompt_days_before
-                            if mark == "days"
-                            else f"{(1 - params.prompt_elapsed_ratio) * 100:.0f}%",
-                        },
+                        _prompt_text(case, params, mark),
                         f"{case.pk}:prompt:{mark}",
                     )
                 )
@@ -811,9 +813,9 @@ def alerts_raise(
                 kind=draft.kind,
                 severity=ALERT_SEVERITY[draft.kind],
                 dimension=ALERT_DIMENSION[draft.kind],
-                department_id=case.department_id if case else None,
-                unit_id=case.unit_id if case else None,
-                handler=case.handler if case else "",
+                department_id=case.department_id,
+                unit_id=case.unit_id,
+                handler=case.handler,
                 raised_at=min(draft.moment, now),
                 occurred_on=_local_date(min(draft.moment, now)),
                 detail=draft.detail,

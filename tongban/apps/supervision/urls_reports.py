@@ -1,3 +1,16 @@
-from django.urls import URLPattern, URLResolver
+"""Evaluation (绩效评估): the report, one department's score, the exports."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from tongban.apps.supervision import views_reports
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("evaluation/", views_reports.evaluation_page, name="evaluation"),
+    path("evaluation/ranking/", views_reports.evaluation_page, name="ranking"),
+    path("evaluation/export/", views_reports.evaluation_export, name="evaluation_export"),
+    path(
+        "evaluation/departments/<int:department_id>/",
+        views_reports.evaluation_department,
+        name="evaluation_department",
+    ),
+]

@@ -38,6 +38,23 @@ def event(kind: str, case: str, when: dt.datetime, **fields: Any) -> dict[str, A
     }
 
 
+def opened_and_accepted(case: str, when: dt.datetime, **extra: Any) -> list[dict[str, Any]]:
+    """A promised case of the market regulator (10 of 20 working days) opened and
+    accepted at ``when``."""
+    base = {
+        "department": "SCJGJ",
+        "unit": "SCJGJ-XK",
+        "handler": "zhang",
+        "item_code": "ITEM-1",
+        "item_name": "食品经营许可",
+        "case_type": "promised",
+        "legal_limit_days": 20,
+        "promised_limit_days": 10,
+        **extra,
+    }
+    return [event("opened", case, when, **base), event("accepted", case, when)]
+
+
 @dataclass
 class City:
     market: Department

@@ -17,25 +17,10 @@ from tongban.apps.supervision.models import (
     SupervisedCase,
 )
 from tongban.apps.supervision.rules import ParamsError
-from tongban.apps.supervision.tests.conftest import at, event
+from tongban.apps.supervision.tests.conftest import at, event, opened_and_accepted
 from tongban.platform.audit.models import AuditEntry
 
 # 2026-03: Mon 2, Fri 6, Mon 9 … (no holidays in March)
-
-
-def opened_and_accepted(case: str, when: dt.datetime, **extra):
-    base = {
-        "department": "SCJGJ",
-        "unit": "SCJGJ-XK",
-        "handler": "zhang",
-        "item_code": "ITEM-1",
-        "item_name": "食品经营许可",
-        "case_type": "promised",
-        "legal_limit_days": 20,
-        "promised_limit_days": 10,
-        **extra,
-    }
-    return [event("opened", case, when, **base), event("accepted", case, when)]
 
 
 def test_a_lifecycle_builds_the_projection_and_counts_working_days(city):

@@ -36,6 +36,13 @@ class Command(BaseCommand):
                 f"{counts['citizens']} citizens, {counts['enterprises']} enterprises"
             )
         )
+        if counts.get("supervision_alerts"):
+            write(
+                f"电子监察 (supervision): {counts['supervision_alerts']} alerts, "
+                f"{counts.get('supervision_alert_yellow_card', 0)} yellow and "
+                f"{counts.get('supervision_alert_red_card', 0)} red cards "
+                f"in {counts['supervision_ms'] / 1000:.1f}s"
+            )
         write("")
         write(f"登录 (logins) — 密码 (password) for all: {DEMO_PASSWORD}")
         for login in summary.logins:
