@@ -562,6 +562,16 @@ def load_demo_city() -> Summary:
         supervised = load_demo_supervision()
         summary.counts.update(supervised.counts)
         summary.counts["supervision_ms"] = round(supervised.seconds * 1000)
+        alerts = supervised.counts.get("supervision_alerts", 0)
+        if alerts:
+            cases.notes["supervisor"] = " · ".join(
+                part
+                for part in (
+                    cases.notes.get("supervisor", ""),
+                    f"监察预警 {alerts} 条 (/supervision/)",
+                )
+                if part
+            )
         if supervised.hotline_key:
             cases.notes["sysadmin"] = f"12345热线接入密钥（仅显示一次）：{supervised.hotline_key}"
         for login in summary.logins:
