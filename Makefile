@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH  ?=
 
-.PHONY: demo test test-sqlite test-postgres lint typecheck check bench messages clean
+.PHONY: demo test test-sqlite test-postgres lint typecheck check bench loadtest messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ check: test lint typecheck
 ## make bench [BENCH=name]: run benchmarks, write bench/results/<name>.json
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
+
+## make loadtest: a city's busiest hour (Locust, headless) against gunicorn + PostgreSQL for
+## LOADTEST_MINUTES (default 10); prints throughput, p50/p95/p99 per kind, errors, memory;
+## writes bench/results/loadtest.json (installs locust via '.[load]' when missing)
+loadtest: $(STAMP)
+	$(BIN)/python -m bench.loadtest
 
 ## make messages: extract msgids into tongban/locale/en, then compile; lists untranslated strings
 messages: $(STAMP)

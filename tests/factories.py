@@ -107,7 +107,12 @@ def person(
     birth: dt.date = dt.date(1990, 5, 17),
     sequence: int | None = None,
 ) -> NaturalPerson:
-    number = make_resident_id(area, birth, sequence if sequence is not None else next(_counter))
+    if sequence is None:
+        # the sequence code has three digits: after 999 people move on to the next birthday
+        count = next(_counter)
+        sequence = count % 1000
+        birth = birth + dt.timedelta(days=count // 1000)
+    number = make_resident_id(area, birth, sequence)
     return NaturalPerson.objects.create(
         name=name,
         id_number=number,

@@ -59,3 +59,18 @@ def test_a_malformed_boolean_is_refused():
     result = _import_settings(TONGBAN_DEBUG="perhaps")
     assert result.returncode != 0
     assert "TONGBAN_DEBUG must be a boolean" in result.stderr
+
+
+def test_production_refuses_a_key_ring_that_still_holds_the_development_key():
+    from tongban.settings import DEFAULT_PII_KEY
+
+    result = _import_settings(
+        TONGBAN_ENV="production",
+        TONGBAN_SECRET_KEY="x" * 50,
+        TONGBAN_PII_KEY=f"2:{'0f' * 16},1:{DEFAULT_PII_KEY}",
+        TONGBAN_PII_HMAC_KEY="another-secret-value",
+        TONGBAN_ALLOWED_HOSTS="zwfw.example.gov.cn",
+        DATABASE_URL="postgres://u:p@db.internal:5432/tongban",
+    )
+    assert result.returncode != 0
+    assert "may not contain the development key" in result.stderr

@@ -20,6 +20,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calendar seed": ("calendar_seed", "load 2004–2026 from the chinese-calendar package"),
     "calendar status": ("calendar_status", "show which years the working-day calendar covers"),
     "catalog reindex": ("catalog_reindex", "rebuild the service catalogue's search index"),
+    "backup": (
+        "backup",
+        "back up the database and stored files into a directory (--verify: check one)",
+    ),
+    "restore": (
+        "restore",
+        "restore a backup into a fresh database, then check counts, checksums, audit chain",
+    ),
+    "rotate-keys": (
+        "rotate_keys",
+        "re-encrypt personal data under the first key of TONGBAN_PII_KEY (online)",
+    ),
     "health": ("health", "print the health report (database, worker lag, calendar coverage)"),
     "manage": ("", "run any Django management command: tongban manage <command> ..."),
 }

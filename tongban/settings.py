@@ -70,7 +70,9 @@ CSRF_TRUSTED_ORIGINS = env_list("TONGBAN_CSRF_TRUSTED_ORIGINS", [])
 
 VAR_DIR = Path(env_str("TONGBAN_VAR_DIR", str(BASE_DIR / "var")))
 
-# Personal data: SM4-GCM key (32 hex digits = 128 bits) and the SM3-HMAC lookup key.
+# Personal data: SM4-GCM key (32 hex digits = 128 bits), or a key ring "2:<hex>,1:<hex>" whose
+# first key encrypts and the others still decrypt (see `tongban rotate-keys`), and the
+# SM3-HMAC lookup key.
 TONGBAN_PII_KEY = env_str("TONGBAN_PII_KEY", DEFAULT_PII_KEY)
 TONGBAN_PII_HMAC_KEY = env_str("TONGBAN_PII_HMAC_KEY", DEFAULT_PII_HMAC_KEY)
 
@@ -80,8 +82,11 @@ if PRODUCTION:
         problems.append("TONGBAN_DEBUG must be off")
     if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 40:
         problems.append("TONGBAN_SECRET_KEY must be set to a random value of 40+ characters")
-    if DEFAULT_PII_KEY == TONGBAN_PII_KEY:
-        problems.append("TONGBAN_PII_KEY must be set (32 hex digits)")
+    if DEFAULT_PII_KEY in TONGBAN_PII_KEY.lower():
+        problems.append(
+            "TONGBAN_PII_KEY must be set (32 hex digits, or a key ring) and may not contain "
+            "the development key"
+        )
     if DEFAULT_PII_HMAC_KEY == TONGBAN_PII_HMAC_KEY:
         problems.append("TONGBAN_PII_HMAC_KEY must be set")
     if not ALLOWED_HOSTS:
@@ -99,6 +104,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_prometheus",
     "axes",
+    "csp",
+    # Swagger UI at /api/docs from Ninja's own static files, not a CDN (the CSP allows none)
+    "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -118,6 +126,7 @@ INSTALLED_APPS = [
     "tongban.platform.api",
     "tongban.platform.search",
     "tongban.platform.workflow",
+    "tongban.platform.backup",
     # the applications
     "tongban.apps.catalog",
     "tongban.apps.licences",
@@ -131,10 +140,13 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "tongban.platform.ui.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # no NUL characters in text input: PostgreSQL refuses them (400, not 500)
+    "tongban.platform.ui.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -248,10 +260,31 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("TONGBAN_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TONGBAN_HSTS_SUBDOMAINS", True)
     SECURE_SSL_REDIRECT = env_bool("TONGBAN_SSL_REDIRECT", True)
+    CSRF_COOKIE_HTTPONLY = True  # pages read the token from the markup, never the cookie
+
+# Content-Security-Policy (django-csp): only our own scripts, styles, fonts and images; no
+# inline script, style or event handler (htmx's indicator style is in tongban.css: base.html
+# turns off its inline copy). Data URIs for images: Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "ui:home"

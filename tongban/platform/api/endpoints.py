@@ -53,7 +53,14 @@ class AuditEntryOut(Schema):
 
 
 class Pagination(PageNumberPagination):
-    """``?page=N&page_size=M`` (default 20, at most 100); output ``{"items", "count"}``."""
+    """``?page=N&page_size=M`` (default 20, at most 100); output ``{"items", "count"}``.
+
+    The page is bounded so the offset always fits a 64-bit integer: an absurd page is a
+    422, never a database error."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=10_000_000)
+        page_size: int | None = Field(None, ge=1, le=100)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(page_size=20, max_page_size=100, **kwargs)

@@ -8,6 +8,7 @@ are thin, typed wrappers with the platform's key handling and ciphertext framing
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -54,35 +55,84 @@ class Sm3Stream:
         return self._digest.finalize().hex()
 
 
-@lru_cache(maxsize=8)
+KEY_FORMAT_HELP = (
+    "TONGBAN_PII_KEY must be 32 hexadecimal digits (a 128-bit SM4 key), or a key ring "
+    "'<id>:<32 hex digits>,<id>:<32 hex digits>,...' whose first key encrypts and whose "
+    "others still decrypt (ids 1-255)"
+)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The SM4 keys for personal data: ``current`` encrypts, every key decrypts its frames."""
+
+    current: int
+    keys: dict[int, bytes]
+
+
 def _sm4_key(hex_key: str) -> bytes:
     try:
         key = bytes.fromhex(hex_key)
     except ValueError as error:
-        raise ValueError("TONGBAN_PII_KEY must be 32 hexadecimal digits") from error
+        raise ValueError(KEY_FORMAT_HELP) from error
     if len(key) != 16:
-        raise ValueError("TONGBAN_PII_KEY must be 32 hexadecimal digits (128-bit SM4 key)")
+        raise ValueError(KEY_FORMAT_HELP)
     return key
 
 
+@lru_cache(maxsize=8)
+def parse_key_ring(value: str) -> KeyRing:
+    """Parse ``TONGBAN_PII_KEY``: a bare key is key id 1 (every frame written before key
+    rotation existed carries id 1); ``"2:<new>,1:<old>"`` encrypts with 2 and decrypts both."""
+    value = value.strip()
+    if ":" not in value:
+        return KeyRing(current=1, keys={1: _sm4_key(value)})
+    keys: dict[int, bytes] = {}
+    current = 0
+    for item in value.split(","):
+        key_id_text, _, hex_key = item.strip().partition(":")
+        try:
+            key_id = int(key_id_text)
+        except ValueError as error:
+            raise ValueError(KEY_FORMAT_HELP) from error
+        if not 1 <= key_id <= 255 or key_id in keys:
+            raise ValueError(KEY_FORMAT_HELP + f": bad or repeated key id {key_id_text!r}")
+        keys[key_id] = _sm4_key(hex_key.strip())
+        current = current or key_id
+    return KeyRing(current=current, keys=keys)
+
+
+def key_ring() -> KeyRing:
+    return parse_key_ring(settings.TONGBAN_PII_KEY)
+
+
 def pii_key_id() -> int:
-    return 1
+    """The id of the key new frames are encrypted with."""
+    return key_ring().current
+
+
+def frame_key_id(frame: bytes) -> int:
+    """The key id a stored frame was encrypted under."""
+    if len(frame) < 2 + NONCE_BYTES + TAG_BYTES or frame[0] != FORMAT_SM4_GCM:
+        raise DecryptionError("not an SM4-GCM frame")
+    return frame[1]
 
 
 def sm4_gcm_encrypt(plaintext: bytes, *, associated_data: bytes = b"") -> bytes:
-    key = _sm4_key(settings.TONGBAN_PII_KEY)
+    ring = key_ring()
     nonce = os.urandom(NONCE_BYTES)
-    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor = Cipher(algorithms.SM4(ring.keys[ring.current]), modes.GCM(nonce)).encryptor()
     if associated_data:
         encryptor.authenticate_additional_data(associated_data)
     body = encryptor.update(plaintext) + encryptor.finalize()
-    return bytes([FORMAT_SM4_GCM, pii_key_id()]) + nonce + body + encryptor.tag
+    return bytes([FORMAT_SM4_GCM, ring.current]) + nonce + body + encryptor.tag
 
 
 def sm4_gcm_decrypt(frame: bytes, *, associated_data: bytes = b"") -> bytes:
-    if len(frame) < 2 + NONCE_BYTES + TAG_BYTES or frame[0] != FORMAT_SM4_GCM:
-        raise DecryptionError("not an SM4-GCM frame")
-    key = _sm4_key(settings.TONGBAN_PII_KEY)
+    key_id = frame_key_id(frame)
+    key = key_ring().keys.get(key_id)
+    if key is None:
+        raise DecryptionError(f"encrypted under key id {key_id}, which TONGBAN_PII_KEY lacks")
     nonce = frame[2 : 2 + NONCE_BYTES]
     body, tag = frame[2 + NONCE_BYTES : -TAG_BYTES], frame[-TAG_BYTES:]
     decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()

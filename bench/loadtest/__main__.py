@@ -1,0 +1,5 @@
+import sys
+
+from bench.loadtest.runner import main
+
+sys.exit(main())

@@ -1,0 +1,471 @@
+"""Who may use each route (by URL name) and each API operation (by operationId).
+
+test_authz_matrix walks the URL configuration and the OpenAPI schema: a route or operation
+missing here fails the suite. ``allowed`` lists the personas that get through; every other
+persona must be refused (403/404, or the login page for anonymous on a page). ``kwargs``
+fills the route with real objects of the world (see conftest.World): citizen A's case,
+file, licence and notification; the market regulator's department, supervised case and
+alert. ``unchecked`` personas are left to the named test elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.security.conftest import (
+    AGENT,
+    AGENT_UNAUTHORISED,
+    ANONYMOUS,
+    AUDITOR,
+    CITIZEN_A,
+    CITIZEN_B,
+    CLERK,
+    LEADER,
+    OFFICER,
+    OTHER_OFFICER,
+    PERSONAS,
+    SECURITY_ADMIN,
+    SUPERVISOR,
+    SYSTEM_ADMIN,
+    World,
+)
+
+Kwargs = Callable[[World], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Expect:
+    allowed: frozenset[str]
+    method: str = "GET"
+    kwargs: Kwargs | None = None
+    data: Kwargs | None = None
+    unchecked: frozenset[str] = field(default_factory=frozenset)
+    #: the body is validated before the caller's rights: an empty body gets 4xx from
+    #: everyone, so the matrix only asserts "no 2xx, no 5xx, nothing written"
+    validated_first: bool = False
+    note: str = ""
+
+
+def _set(*personas: str) -> frozenset[str]:
+    return frozenset(personas)
+
+
+EVERYONE = frozenset(PERSONAS)
+SIGNED_IN = EVERYONE - {ANONYMOUS}
+PUBLIC_USERS = _set(CITIZEN_A, CITIZEN_B, AGENT, AGENT_UNAUTHORISED)
+ADMINS = _set(SYSTEM_ADMIN, SECURITY_ADMIN, AUDITOR)
+STAFF = _set(CLERK, OFFICER, OTHER_OFFICER, LEADER, SUPERVISOR) | ADMINS
+NOBODY: frozenset[str] = frozenset()
+
+
+def _case(world: World) -> dict[str, Any]:
+    return {"case_id": world.case.pk}
+
+
+def _case_action(action: str) -> Kwargs:
+    return lambda world: {"case_id": world.case.pk, "action": action}
+
+
+def _licence(world: World) -> dict[str, Any]:
+    return {"identifier": world.licence.identifier}
+
+
+def _item(world: World) -> dict[str, Any]:
+    return {"item_id": world.item_id}
+
+
+def _version(world: World) -> dict[str, Any]:
+    return {"version_id": world.case.item_version_id}
+
+
+def _notice(world: World) -> dict[str, Any]:
+    return {"case_id": world.case.pk, "notice_id": world.case.notices.get().pk}
+
+
+def _task(world: World) -> dict[str, Any]:
+    from tongban.platform.workflow.models import WorkTask
+
+    task = WorkTask.objects.get(instance_id=world.case.process_instance_id, state="ready")
+    return {"case_id": world.case.pk, "task_id": task.pk}
+
+
+def _message(world: World) -> dict[str, Any]:
+    return {"pk": world.message.pk}
+
+
+def _file(world: World) -> dict[str, Any]:
+    return {"file_id": world.file.pk}
+
+
+def _definition(world: World) -> dict[str, Any]:
+    from tongban.platform.workflow.models import ProcessInstance
+
+    instance = ProcessInstance.objects.get(pk=int(world.case.process_instance_id or 0))
+    return {"definition_id": instance.definition_id}
+
+
+def _supervised_case(world: World) -> dict[str, Any]:
+    return {"case_id": world.supervised_case.pk}
+
+
+def _alert(world: World) -> dict[str, Any]:
+    return {"alert_id": world.alert.pk}
+
+
+def _alert_action(action: str) -> Kwargs:
+    return lambda world: {"alert_id": world.alert.pk, "action": action}
+
+
+def _source_action(action: str) -> Kwargs:
+    return lambda world: {"source_id": world.source.pk, "action": action}
+
+
+def _department(world: World) -> dict[str, Any]:
+    return {"department_id": world.market.pk}
+
+
+#: route-name prefixes left out of the matrix, with the reason
+EXCLUDED: dict[str, str] = {
+    "admin:": (
+        "the admin: every changelist is in the matrix (refused to everyone who is not an "
+        "administrator); what each administrator may do there (三权分立) is "
+        "tongban/platform/access/tests/test_admin_pages.py; the other admin views sit "
+        "behind the same AdminSite.has_permission gate"
+    ),
+    ":<unnamed ^media/": "only with DEBUG (never in production)",
+}
+
+#: models whose rows a denied request may add: the audit trail of the denial itself,
+#: django-axes' access records, sessions
+UNCOUNTED_MODELS = frozenset(
+    {
+        "audit.AuditEntry",
+        "axes.AccessAttempt",
+        "axes.AccessLog",
+        "axes.AccessFailureLog",
+        "sessions.Session",
+    }
+)
+
+
+def _page(method: str = "GET", kwargs: Kwargs | None = None, **extra: Any) -> Expect:
+    return Expect(allowed=NOBODY, method=method, kwargs=kwargs, **extra)
+
+
+_PAGE_SHAPES: dict[str, Expect] = {
+    "set_language": _page("POST", data=lambda w: {"language": "en"}),
+    "api:openapi-json": _page(),
+    "api:openapi-view": _page(),
+    "accounts:login": _page(),
+    "accounts:logout": _page("POST"),
+    "accounts:mfa": _page(),
+    "accounts:mfa_setup": _page(),
+    "accounts:register": _page(),
+    "accounts:security": _page(),
+    "accounts:password_change": _page(),
+    "accounts:act_for": _page(),
+    "notify:inbox": _page(),
+    "notify:detail": _page(kwargs=_message),
+    "notify:mark_read": _page("POST", _message),
+    "notify:mark_all_read": _page("POST"),
+    "notify:preferences": _page(),
+    "files:download": _page(kwargs=_file),
+    "calendar:index": _page(),
+    "catalog:home": _page(),
+    "catalog:search": _page(),
+    "catalog:browse": _page(),
+    "catalog:item": _page(kwargs=_item),
+    "catalog:apply": _page(kwargs=_item),
+    "catalog:version": _page(kwargs=_version),
+    "catalog:bundle": _page(kwargs=lambda w: {"code": "no-such-bundle"}),
+    "catalog:powers": _page(),
+    "catalog:power": _page(kwargs=lambda w: {"code": "NO-SUCH-POWER"}),
+    "catalog:file": _page(kwargs=_file),
+    "catalog:negative_list": _page(),
+    "catalog:editor": _page(),
+    "catalog:draft_open": _page("POST", _item),
+    "approvals:home": _page(),
+    "approvals:apply": _page(kwargs=_item),
+    "approvals:apply_bundle": _page(kwargs=lambda w: {"code": "no-such-bundle"}),
+    "approvals:mine": _page(),
+    "approvals:queue": _page(),
+    "approvals:inbox": _page(),
+    "approvals:staff_cases": _page(),
+    "approvals:case": _page(kwargs=_case),
+    "approvals:act": _page(
+        "POST", _case_action("case_opinion_add"), data=lambda w: {"opinion": "同意"}
+    ),
+    "approvals:notice_pdf": _page(kwargs=_notice),
+    "licences:verify_form": _page(),
+    "licences:verify": _page(kwargs=_licence),
+    "licences:verify_qr": _page(kwargs=_licence),
+    "licences:mine": _page(),
+    "licences:manage": _page(),
+    "licences:revoke": _page("POST", _licence, data=lambda w: {"reason": "测试"}),
+    "licences:pdf": _page(kwargs=_licence),
+    "supervision:home": _page(),
+    "supervision:home_figures": _page(),
+    "supervision:cases": _page(),
+    "supervision:case": _page(kwargs=_supervised_case),
+    "supervision:alerts": _page(),
+    "supervision:alert_new": _page(),
+    "supervision:alert": _page(kwargs=_alert),
+    "supervision:alert_act": _page("POST", _alert_action("remind")),
+    "supervision:corrections": _page(),
+    "supervision:rules": _page(),
+    "supervision:sources": _page(),
+    "supervision:source_act": _page("POST", _source_action("deactivate")),
+    "supervision:evaluation": _page(),
+    "supervision:ranking": _page(),
+    "supervision:evaluation_export": _page(),
+    "supervision:evaluation_department": _page(kwargs=_department),
+    "workflow:definition_xml": _page(kwargs=_definition),
+    "catalog_import:upload": _page(),
+    "catalog_import:job": _page(kwargs=lambda w: {"job_id": 999999}),
+    "catalog_import:progress": _page(kwargs=lambda w: {"job_id": 999999}),
+    "catalog_import:template": _page(),
+    "catalog_import:export_xlsx": _page(),
+    "catalog_import:export_csv": _page(),
+    "ui:home": _page(),
+    "ui:workbench": _page(),
+    "ui:workbench_tab": _page(kwargs=lambda w: {"tab": "todo"}),
+    "ui:personal": _page(),
+    "ui:healthz": _page(),
+    "ui:metrics": _page(),
+}
+
+
+def _op(kwargs: Kwargs | None = None, **extra: Any) -> Expect:
+    return Expect(allowed=NOBODY, kwargs=kwargs, **extra)
+
+
+_API_SHAPES: dict[str, Expect] = {
+    "tongban_platform_api_endpoints_me": _op(),
+    "tongban_platform_api_endpoints_departments": _op(),
+    "tongban_platform_api_endpoints_audit_entries": _op(),
+    "catalog_item_list": _op(),
+    "catalog_item_create": _op(),
+    "catalog_item_get": _op(_item),
+    "catalog_version_get": _op(_version),
+    "catalog_version_update": _op(_version),
+    "catalog_search": _op(),
+    "catalog_route": _op(),
+    "catalog_theme_list": _op(),
+    "catalog_life_event_list": _op(),
+    "catalog_bundle_list": _op(),
+    "catalog_power_list": _op(),
+    "catalog_power_get": _op(lambda w: {"code": "NO-SUCH-POWER"}),
+    "catalog_power_save": _op(lambda w: {"code": "NO-SUCH-POWER"}),
+    "catalog_negative_list": _op(),
+    "catalog_version_draft_open": _op(_item),
+    "catalog_version_submit": _op(_version),
+    "catalog_version_review": _op(_version),
+    "catalog_item_retire": _op(_item),
+    "approvals_case_submit": _op(),
+    "approvals_case_submit_bundle": _op(lambda w: {"code": "no-such-bundle"}),
+    "approvals_case_list_mine": _op(),
+    "approvals_case_get": _op(_case),
+    "approvals_notice_pdf": _op(_notice),
+    "approvals_case_withdraw": _op(_case),
+    "approvals_case_correction_answer": _op(_case),
+    "approvals_case_rate": _op(_case),
+    "approvals_task_inbox": _op(),
+    "approvals_case_queue": _op(),
+    "approvals_case_accept": _op(_case),
+    "approvals_case_refuse_acceptance": _op(_case),
+    "approvals_case_correction_request": _op(_case),
+    "approvals_case_task_claim": _op(_task),
+    "approvals_case_task_complete": _op(_task),
+    "approvals_case_decide": _op(_case),
+    "approvals_case_deliver": _op(_case),
+    "licences_licence_verify": _op(lambda w: {"query": w.licence.identifier}),
+    "licences_licence_mine": _op(),
+    "licences_licence_issue": _op(),
+    "licences_licence_revoke": _op(_licence),
+    "tongban_apps_supervision_api_intake": _op(),
+}
+
+
+STAFF_PERSONAS = _set(
+    CLERK, OFFICER, OTHER_OFFICER, LEADER, SUPERVISOR, SYSTEM_ADMIN, SECURITY_ADMIN, AUDITOR
+)
+#: who reads citizen A's case: A, the handling department's clerk/officer/leader and the
+#: city-wide supervisor; never citizen B, the enterprise's agents, another department or
+#: the administrators (三权分立: they run the system, they do not read cases)
+CASE_READERS = _set(CITIZEN_A, CLERK, OFFICER, LEADER, SUPERVISOR)
+VALIDATED_FIRST = object()
+
+_PAGE_ALLOWED: dict[str, Any] = {
+    "set_language": EVERYONE,
+    "api:openapi-json": EVERYONE,
+    "api:openapi-view": EVERYONE,
+    "accounts:login": EVERYONE,
+    "accounts:logout": NOBODY,
+    "accounts:mfa": SIGNED_IN,
+    "accounts:mfa_setup": SIGNED_IN,
+    "accounts:register": EVERYONE,
+    "accounts:security": SIGNED_IN,
+    "accounts:password_change": SIGNED_IN,
+    "accounts:act_for": SIGNED_IN,
+    "notify:inbox": SIGNED_IN,
+    "notify:detail": _set(CITIZEN_A),
+    "notify:mark_read": _set(CITIZEN_A),
+    "notify:mark_all_read": SIGNED_IN,
+    "notify:preferences": SIGNED_IN,
+    "files:download": _set(CITIZEN_A),
+    "calendar:index": _set(SYSTEM_ADMIN),
+    "catalog:home": EVERYONE,
+    "catalog:search": EVERYONE,
+    "catalog:browse": EVERYONE,
+    "catalog:item": EVERYONE,
+    "catalog:apply": SIGNED_IN,
+    "catalog:version": EVERYONE,
+    "catalog:bundle": NOBODY,
+    "catalog:powers": EVERYONE,
+    "catalog:power": NOBODY,
+    "catalog:file": NOBODY,  # citizen A's private upload is no public catalogue file
+    "catalog:negative_list": EVERYONE,
+    "catalog:editor": NOBODY,
+    "catalog:draft_open": NOBODY,
+    "approvals:home": SIGNED_IN,
+    "approvals:apply": SIGNED_IN,
+    "approvals:apply_bundle": NOBODY,
+    "approvals:mine": SIGNED_IN,
+    "approvals:queue": STAFF_PERSONAS,
+    "approvals:inbox": STAFF_PERSONAS,
+    "approvals:staff_cases": STAFF_PERSONAS,
+    "approvals:case": CASE_READERS,
+    "approvals:act": _set(OFFICER, LEADER),  # an opinion on the open review step
+    "approvals:notice_pdf": CASE_READERS,
+    "licences:verify_form": EVERYONE,
+    "licences:verify": EVERYONE,
+    "licences:verify_qr": EVERYONE,
+    "licences:mine": SIGNED_IN,
+    "licences:manage": NOBODY,
+    "licences:revoke": NOBODY,
+    "licences:pdf": _set(CITIZEN_A),
+    "supervision:home": _set(SUPERVISOR),
+    "supervision:home_figures": _set(SUPERVISOR),
+    "supervision:cases": _set(SUPERVISOR),
+    "supervision:case": _set(SUPERVISOR),
+    "supervision:alerts": _set(SUPERVISOR),
+    "supervision:alert_new": _set(SUPERVISOR),
+    "supervision:alert": _set(SUPERVISOR),
+    "supervision:alert_act": _set(SUPERVISOR),
+    "supervision:corrections": _set(SUPERVISOR),
+    "supervision:rules": _set(SUPERVISOR),
+    "supervision:sources": _set(SYSTEM_ADMIN),
+    "supervision:source_act": _set(SYSTEM_ADMIN),
+    "supervision:evaluation": _set(SUPERVISOR),
+    "supervision:ranking": _set(SUPERVISOR),
+    "supervision:evaluation_export": _set(SUPERVISOR),
+    "supervision:evaluation_department": _set(SUPERVISOR),
+    "workflow:definition_xml": STAFF_PERSONAS,
+    "catalog_import:upload": NOBODY,
+    "catalog_import:job": NOBODY,
+    "catalog_import:progress": NOBODY,
+    "catalog_import:template": NOBODY,
+    "catalog_import:export_xlsx": NOBODY,
+    "catalog_import:export_csv": NOBODY,
+    "ui:home": EVERYONE,
+    "ui:workbench": STAFF_PERSONAS,
+    "ui:workbench_tab": STAFF_PERSONAS,
+    "ui:personal": SIGNED_IN,
+    "ui:healthz": EVERYONE,
+    "ui:metrics": EVERYONE,
+}
+
+_API_ALLOWED: dict[str, Any] = {
+    "tongban_platform_api_endpoints_me": SIGNED_IN,
+    "tongban_platform_api_endpoints_departments": ADMINS,
+    "tongban_platform_api_endpoints_audit_entries": _set(AUDITOR),
+    "catalog_item_list": EVERYONE,
+    "catalog_item_create": VALIDATED_FIRST,
+    "catalog_item_get": EVERYONE,
+    "catalog_version_get": EVERYONE,
+    "catalog_version_update": VALIDATED_FIRST,
+    "catalog_search": EVERYONE,
+    "catalog_route": VALIDATED_FIRST,
+    "catalog_theme_list": EVERYONE,
+    "catalog_life_event_list": EVERYONE,
+    "catalog_bundle_list": EVERYONE,
+    "catalog_power_list": EVERYONE,
+    "catalog_power_get": NOBODY,
+    "catalog_power_save": VALIDATED_FIRST,
+    "catalog_negative_list": EVERYONE,
+    "catalog_version_draft_open": NOBODY,
+    "catalog_version_submit": NOBODY,
+    "catalog_version_review": VALIDATED_FIRST,
+    "catalog_item_retire": VALIDATED_FIRST,
+    "approvals_case_submit": VALIDATED_FIRST,
+    "approvals_case_submit_bundle": VALIDATED_FIRST,
+    "approvals_case_list_mine": SIGNED_IN,
+    "approvals_case_get": CASE_READERS,
+    "approvals_notice_pdf": CASE_READERS,
+    "approvals_case_withdraw": _set(CITIZEN_A),
+    "approvals_case_correction_answer": _set(CITIZEN_A),
+    "approvals_case_rate": VALIDATED_FIRST,
+    # the API lists are scoped (a citizen gets an empty list); the pages refuse citizens
+    "approvals_task_inbox": SIGNED_IN,
+    "approvals_case_queue": SIGNED_IN,
+    "approvals_case_accept": _set(CLERK),
+    "approvals_case_refuse_acceptance": VALIDATED_FIRST,
+    "approvals_case_correction_request": VALIDATED_FIRST,
+    "approvals_case_task_claim": _set(OFFICER, LEADER),
+    "approvals_case_task_complete": VALIDATED_FIRST,
+    "approvals_case_decide": VALIDATED_FIRST,
+    "approvals_case_deliver": VALIDATED_FIRST,
+    "licences_licence_verify": EVERYONE,
+    "licences_licence_mine": SIGNED_IN,
+    "licences_licence_issue": VALIDATED_FIRST,
+    "licences_licence_revoke": VALIDATED_FIRST,
+    # machines only, with the source's own key (tongban/apps/supervision/tests/test_intake_api.py)
+    "tongban_apps_supervision_api_intake": NOBODY,
+}
+
+_NOTES = {
+    "accounts:logout": "signing out ends at the login page for everyone",
+}
+_UNCHECKED = {"accounts:logout": SIGNED_IN}
+_DATA: dict[str, Kwargs] = {"catalog_search": lambda w: {"q": "食品"}}
+
+
+def _merge(shape: Expect, allowed: Any, name: str) -> Expect:
+    from dataclasses import replace
+
+    if allowed is VALIDATED_FIRST:
+        return replace(shape, allowed=NOBODY, validated_first=True)
+    return replace(
+        shape,
+        allowed=allowed,
+        unchecked=_UNCHECKED.get(name, shape.unchecked),
+        note=_NOTES.get(name, shape.note),
+        data=_DATA.get(name, shape.data),
+    )
+
+
+def _admin_changelists() -> dict[str, Expect]:
+    """The admin index for every persona who is no administrator; each changelist for one
+    persona of each kind (the admin's gate is one for the whole site)."""
+    from django.contrib import admin
+
+    sample = _set(ANONYMOUS, CITIZEN_A, AGENT, CLERK, SUPERVISOR)
+    return {
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist": Expect(
+            allowed=NOBODY, unchecked=EVERYONE - sample
+        )
+        for model in admin.site._registry
+    } | {"admin:index": Expect(allowed=NOBODY, unchecked=ADMINS)}
+
+
+#: route names (namespace:name) → expectation
+PAGES: dict[str, Expect] = {
+    name: _merge(shape, _PAGE_ALLOWED[name], name) for name, shape in _PAGE_SHAPES.items()
+} | _admin_changelists()
+
+#: API operationId → expectation
+API: dict[str, Expect] = {
+    name: _merge(shape, _API_ALLOWED[name], name) for name, shape in _API_SHAPES.items()
+}
