@@ -354,11 +354,6 @@ def test_a_text_file_named_pdf_is_refused(world: World) -> None:
     assert Case.objects.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tongban/platform/api/errors.py http_error passes Ninja's English message "
-    "('Cannot parse request body') through untranslated",
-)
 def test_an_unparseable_json_body_is_explained_in_the_users_language(world: World) -> None:
     client = sign_in(Client(), world.users[CITIZEN_A])
     response = client.post("/api/approvals/cases", "{not json", content_type="application/json")

@@ -80,4 +80,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+        if error.status_code == 400 and str(error).startswith("Cannot parse request body"):
+            # Ninja's own wording, in English: say it in the caller's language
+            return respond(request, 400, error_body("invalid", _("提交的数据有误")))
         return respond(request, error.status_code, error_body("error", str(error)))
