@@ -402,8 +402,8 @@ class CorrectionEntry(models.Model):
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
-class RuleSetVersion(models.Model):
-    """The rule thresholds (``rules.RuleParams`` as JSON); the highest number is current."""
+class ParamsVersion(models.Model):
+    """One version of a set of parameters stored as JSON; the highest number is current."""
 
     number = models.PositiveIntegerField(_("版本号"), unique=True)
     params = models.JSONField(_("参数"))
@@ -419,34 +419,24 @@ class RuleSetVersion(models.Model):
     created_at = models.DateTimeField(_("修改时间"), auto_now_add=True)
 
     class Meta:
+        abstract = True
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class RuleSetVersion(ParamsVersion):
+    """The rule thresholds (``rules.RuleParams`` as JSON)."""
+
+    class Meta(ParamsVersion.Meta):
         verbose_name = _("监察规则版本")
         verbose_name_plural = _("监察规则版本")
-        ordering = ["-number"]
-
-    def __str__(self) -> str:
-        return f"v{self.number}"
 
 
-class ScoringVersion(models.Model):
+class ScoringVersion(ParamsVersion):
     """The scoring weights and penalties (``rules.ScoringParams`` as JSON)."""
 
-    number = models.PositiveIntegerField(_("版本号"), unique=True)
-    params = models.JSONField(_("参数"))
-    note = models.CharField(_("修改说明"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("修改人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("修改时间"), auto_now_add=True)
-
-    class Meta:
+    class Meta(ParamsVersion.Meta):
         verbose_name = _("评分权重版本")
         verbose_name_plural = _("评分权重版本")
-        ordering = ["-number"]
-
-    def __str__(self) -> str:
-        return f"v{self.number}"
