@@ -36,6 +36,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongban.apps.supervision.evaluation import period_parse
 from tongban.apps.supervision.models import (
     RUNNING_STATES,
     SCOPE,
@@ -324,22 +325,8 @@ def period_bounds(text: str) -> tuple[dt.date, dt.date]:
     match = _PERIOD.match(text.strip())
     if not match or not 2000 <= int(match.group(1)) <= 2100:
         raise ValueError(_("期间格式应为2026、2026-03、2026-Q1或2026-H1"))
-    year = int(match.group(1))
-    month, quarter, half = match.group(2), match.group(3), match.group(4)
-    if month:
-        first_month, months = int(month), 1
-    elif quarter:
-        first_month, months = 3 * int(quarter) - 2, 3
-    elif half:
-        first_month, months = 6 * int(half) - 5, 6
-    else:
-        first_month, months = 1, 12
-    start = dt.date(year, first_month, 1)
-    end_month = first_month + months
-    end = (
-        dt.date(year + 1, 1, 1) if end_month > 12 else dt.date(year, end_month, 1)
-    ) - dt.timedelta(days=1)
-    return start, end
+    period = period_parse(text.strip())  # the pattern above is the stricter of the two
+    return period.start, period.end
 
 
 @dataclass
