@@ -838,10 +838,6 @@ def alerts_raise(
     return created
 
 
-def case_key_fields() -> list[str]:  # for tests and the bench
-    return list(_CASE_FIELDS)
-
-
 __all__ = [
     "MAX_BATCH",
     "AlertDraft",
