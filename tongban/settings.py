@@ -132,6 +132,9 @@ INSTALLED_APPS = [
     "tongban.apps.licences",
     "tongban.apps.approvals",
     "tongban.apps.supervision",
+    "tongban.apps.basedata",
+    "tongban.apps.sharing",
+    "tongban.apps.exchange",
     # outside the platform: loads the demo city
     "tongban.demo",
 ]

@@ -1,0 +1,6 @@
+"""Pages under /exchange/."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "exchange"
+urlpatterns: list[URLPattern | URLResolver] = []

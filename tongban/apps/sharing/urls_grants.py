@@ -1,0 +1,5 @@
+"""Sharing pages: grants."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
