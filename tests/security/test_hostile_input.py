@@ -340,12 +340,6 @@ def test_a_public_item_page_with_an_id_beyond_64_bits_is_a_404(world: World) -> 
     assert client.get(f"/services/items/{BIG}/").status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tongban/platform/files/services.py file_store judges by content only: a text "
-    "file named report.pdf is stored (as text) and later downloaded as report.pdf; the "
-    "claimed extension should agree with the detected type",
-)
 def test_a_text_file_named_pdf_is_refused(world: World) -> None:
     client = sign_in(Client(), world.users[CITIZEN_A])
     script = SimpleUploadedFile("report.pdf", b"#!/bin/sh\nrm -rf /\n")

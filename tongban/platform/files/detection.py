@@ -34,6 +34,31 @@ EXTENSIONS = {
     TEXT: ".txt",
 }
 
+#: what a file's name claims, by extension (lower case); names with other extensions or
+#: none claim nothing and are judged by content alone
+CLAIMED_TYPES = {
+    ".pdf": PDF,
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
+    ".png": PNG,
+    ".ofd": OFD,
+    ".docx": DOCX,
+    ".xlsx": XLSX,
+    ".zip": ZIP,
+    ".txt": TEXT,
+    ".csv": TEXT,
+    ".json": TEXT,
+}
+
+
+def claimed_type(name: str) -> str:
+    """The content type ``name``'s extension claims, or "" when it claims none we know."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        return ""
+    return CLAIMED_TYPES.get(f".{extension.lower()}", "")
+
+
 HEAD_BYTES = 8192
 _TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r\f")
 

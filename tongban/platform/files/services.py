@@ -165,7 +165,7 @@ def file_store(
     """Check, stream to storage with SM3, record and audit one uploaded file.
 
     Raises ``FileRejected`` (codes ``empty``, ``too_large``, ``unknown_type``,
-    ``type_not_allowed``) with nothing kept.
+    ``type_not_allowed``, ``extension_mismatch``) with nothing kept.
     """
     limit = (
         max_bytes
@@ -207,6 +207,18 @@ def file_store(
             },
             name=original_name,
             detail={"content_type": content_type},
+        )
+    claimed = detection.claimed_type(original_name)
+    if claimed and claimed != content_type:
+        # report.pdf that holds a shell script: the name and the content must agree, or the
+        # file would later be handed out under a name that lies about it
+        _reject(
+            actor=actor,
+            code="extension_mismatch",
+            message=_("文件名表明是 %(claimed)s 格式，但内容是 %(found)s 格式")
+            % {"claimed": _type_label(claimed), "found": _type_label(content_type)},
+            name=original_name,
+            detail={"content_type": content_type, "claimed": claimed},
         )
 
     file_id = uuid.uuid4()

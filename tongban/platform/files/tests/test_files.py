@@ -75,13 +75,26 @@ def test_a_png_named_pdf_is_detected_as_png_and_refused_where_only_pdf_is_allowe
     assert refused.outcome == "failure"
 
 
-def test_the_same_png_is_stored_as_png_where_images_are_allowed():
+def test_the_same_png_is_refused_where_images_are_allowed_because_its_name_lies():
+    # issue 8: a file whose content does not match its extension is refused, even where
+    # its real type would be allowed (it would otherwise be handed out as "营业执照.pdf")
     user = factories.citizen()
     upload = SimpleUploadedFile("营业执照.pdf", png_bytes(), content_type="application/pdf")
-    stored = file_store(actor=user, upload=upload)
-    assert stored.content_type == "image/png"
-    assert stored.storage_name.endswith(".png")
-    assert stored.original_name == "营业执照.pdf"
+    with pytest.raises(FileRejected) as error:
+        file_store(actor=user, upload=upload)
+    assert error.value.code == "extension_mismatch"
+    assert error.value.message == "文件名表明是 PDF 格式，但内容是 PNG 格式"
+    assert StoredFile.objects.count() == 0
+    assert files_on_disk() == []
+
+
+def test_a_png_with_its_own_or_no_known_extension_is_stored_as_png():
+    user = factories.citizen()
+    for name in ("营业执照.PNG", "营业执照", "营业执照.scan"):
+        stored = file_store(actor=user, upload=SimpleUploadedFile(name, png_bytes()))
+        assert stored.content_type == "image/png"
+        assert stored.storage_name.endswith(".png")
+        assert stored.original_name == name
 
 
 def test_an_oversized_file_is_refused_and_nothing_remains(settings):
