@@ -134,3 +134,20 @@ def enterprise(name: str = "示范市测试科技有限公司") -> LegalPerson:
     return LegalPerson.objects.create(
         name=name, uscc=uscc, kind="enterprise", legal_representative="李四"
     )
+
+
+def sign_in_verified(client: Any, user: User) -> Any:
+    """Sign ``user`` in with Django's test ``client``; a user who must use a second factor
+    gets a verified session (as after /accounts/mfa/)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    if user.mfa_required:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -314,6 +314,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 TONGBAN_MAX_UPLOAD_BYTES = env_int("TONGBAN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+
+# data sharing (tongban/apps/sharing): a provider decides a conditional request within this
+# many working days, or supervision hears of it; the gateway's call log is sealed with this
+# SM2 key (PKCS#8 PEM; derived from TONGBAN_PII_HMAC_KEY when unset)
+SHARING_REVIEW_WORKING_DAYS = env_int("TONGBAN_SHARING_REVIEW_WORKING_DAYS", 5)
+TONGBAN_LOG_SEAL_KEY = env_str("TONGBAN_LOG_SEAL_KEY", "")
+# scheduled exchange: webhooks must be HTTPS; tests allow plain HTTP to the loopback address
+TONGBAN_EXCHANGE_ALLOW_HTTP_LOOPBACK = env_bool("TONGBAN_EXCHANGE_ALLOW_HTTP_LOOPBACK", False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
 # A TrueType font embedded in PDF notices and licences (default: the first of the Debian
 # fonts found, e.g. fonts-wqy-zenhei); the public address put into QR codes of PDFs.

@@ -51,6 +51,7 @@ USERS = {
     "intake": 2,
     "searcher": 10,
     "verifier": 4,
+    "gateway": 4,
 }
 QUERIES = [
     "开饭店",
@@ -113,6 +114,7 @@ def build(url: str, host: str) -> dict[str, Any]:
     key, digest = sources._new_key("loadtest")
     Source.objects.create(code="loadtest", name="压测来源", key_hash=digest)
     departments = list(Department.objects.values_list("code", flat=True)[:40])
+    gateway = _gateway_consumer()
     return {
         "host": host,
         "bundle": lifecycle.BUNDLE,
@@ -132,9 +134,66 @@ def build(url: str, host: str) -> dict[str, Any]:
             for desk in city.desks
         ],
         "source_key": key,
+        "gateway": gateway,
         "departments": departments,
         "queries": QUERIES,
         "users": USERS,
+    }
+
+
+def _gateway_consumer() -> dict[str, Any]:
+    """A department system (示范市民政局's 婚姻登记系统) with a client secret and a grant on
+    the demo's population resource, and identity numbers of the demo's base database."""
+    import datetime as dt
+    import secrets
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from tongban.apps.basedata.models import NaturalPerson
+    from tongban.apps.sharing.models import ConsumerSystem, Grant, Resource
+    from tongban.platform.accounts.models import User
+    from tongban.platform.orgs.models import Department
+
+    resource = Resource.objects.filter(service_code="basedata.person", current__isnull=False)
+    resource = resource.order_by("code").first()
+    if resource is None or resource.current is None:
+        return {}
+    department = Department.objects.exclude(pk=resource.provider_id).order_by("pk").first()
+    secret = secrets.token_urlsafe(32)
+    system, _ = ConsumerSystem.objects.update_or_create(
+        code="loadtest-consumer",
+        defaults={
+            "name": "压测业务系统",
+            "department": department,
+            "client_id": "loadtest-consumer",
+            "secret_hash": make_password(secret),
+            "secret_prefix": secret[:8],
+            "is_active": True,
+        },
+    )
+    items = list(resource.current.items.values_list("code", flat=True))
+    now = timezone.now()
+    Grant.objects.create(
+        resource=resource,
+        consumer_system=system,
+        consumer_department=department,
+        items=items,
+        masked_items=[code for code in items if code in ("phone", "residence_address")],
+        purpose="压测",
+        rate_limit_per_minute=100_000,
+        valid_from=now - dt.timedelta(minutes=5),
+        expires_at=now + dt.timedelta(days=1),
+        created_by=User.objects.filter(kind="staff").order_by("pk").first(),
+    )
+    people = [
+        person.id_number for person in NaturalPerson.objects.order_by("pk")[:500].only("id_number")
+    ]
+    return {
+        "client_id": system.client_id,
+        "secret": secret,
+        "resource": resource.code,
+        "people": [str(number) for number in people],
     }
 
 

@@ -126,6 +126,18 @@ def _department(world: World) -> dict[str, Any]:
     return {"department_id": world.market.pk}
 
 
+def _sharing(attribute: str, key: str, field_name: str = "pk") -> Kwargs:
+    return lambda w: {key: getattr(getattr(w.sharing, attribute), field_name)}
+
+
+def _resource(world: World) -> dict[str, Any]:
+    return {"code": world.sharing.resource.code}
+
+
+def _resource_version(number: int) -> Kwargs:
+    return lambda w: {"code": w.sharing.resource.code, "number": number}
+
+
 #: route-name prefixes left out of the matrix, with the reason
 EXCLUDED: dict[str, str] = {
     "admin:": (
@@ -228,6 +240,80 @@ _PAGE_SHAPES: dict[str, Expect] = {
     "catalog_import:template": _page(),
     "catalog_import:export_xlsx": _page(),
     "catalog_import:export_csv": _page(),
+    "sharing:catalogue": _page(),
+    "sharing:catalogue_new": _page(),
+    "sharing:catalogue_mine": _page(),
+    "sharing:catalogue_review": _page(),
+    "sharing:catalogue_item_row": _page(),
+    "sharing:catalogue_resource": _page(kwargs=_resource),
+    "sharing:catalogue_diff": _page(kwargs=_resource, data=lambda w: {"from": 1, "to": 2}),
+    "sharing:catalogue_version_new": _page("POST", _resource),
+    "sharing:catalogue_withdraw": _page("POST", _resource, data=lambda w: {"reason": "测试"}),
+    "sharing:catalogue_version": _page(kwargs=_resource_version(1)),
+    "sharing:catalogue_version_edit": _page(kwargs=_resource_version(2)),
+    "sharing:catalogue_version_submit": _page("POST", _resource_version(2)),
+    "sharing:catalogue_version_publish": _page("POST", _resource_version(2)),
+    "sharing:catalogue_version_reject": _page(
+        "POST", _resource_version(2), data=lambda w: {"reasons": "测试"}
+    ),
+    "sharing:systems": _page(),
+    "sharing:system": _page(kwargs=_sharing("system", "system_id")),
+    "sharing:system_act": _page(
+        "POST", lambda w: {"system_id": w.sharing.system.pk, "action": "deactivate"}
+    ),
+    "sharing:requests": _page(),
+    "sharing:request_new": _page(),
+    "sharing:request": _page(kwargs=_sharing("request", "request_id")),
+    "sharing:request_act": _page(
+        "POST",
+        lambda w: {"request_id": w.sharing.request.pk, "action": "refuse"},
+        data=lambda w: {"reasons": "测试"},
+    ),
+    "sharing:grants": _page(),
+    "sharing:grant": _page(kwargs=_sharing("grant", "grant_id")),
+    "sharing:grant_revoke": _page(
+        "POST", _sharing("grant", "grant_id"), data=lambda w: {"reason": "测试"}
+    ),
+    "sharing:stats": _page(),
+    "sharing:stats_table": _page(),
+    "sharing:stats_export": _page(),
+    "sharing:call_log": _page(),
+    "sharing:my_data": _page(),
+    "sharing:my_data_report": _page(kwargs=_sharing("call", "call_id")),
+    "basedata:search": _page(),
+    "basedata:record": _page(
+        kwargs=lambda w: {"dataset": "address", "record_id": w.sharing.address.pk}
+    ),
+    "basedata:upload": _page(),
+    "basedata:upload_template": _page(kwargs=lambda w: {"dataset": "address"}),
+    "basedata:issues": _page(),
+    "basedata:issue": _page(kwargs=_sharing("issue", "issue_id")),
+    "exchange:home": _page(),
+    "exchange:jobs": _page(),
+    "exchange:job_new": _page(),
+    "exchange:job": _page(kwargs=_sharing("job", "job_id")),
+    "exchange:job_upload": _page("POST", _sharing("job", "job_id")),
+    "exchange:job_toggle": _page("POST", _sharing("job", "job_id")),
+    "exchange:dataset_download": _page(kwargs=_sharing("dataset", "dataset_id")),
+    "exchange:delivery_retry": _page("POST", _sharing("delivery", "delivery_id")),
+    "exchange:inbox": _page(),
+    "exchange:delivery_download": _page(kwargs=_sharing("delivery", "delivery_id")),
+    "exchange:delivery_confirm": _page(
+        "POST", _sharing("delivery", "delivery_id"), data=lambda w: {"sm3": "0" * 64}
+    ),
+    "exchange:subscription_webhook": _page(
+        "POST",
+        _sharing("subscription", "subscription_id"),
+        data=lambda w: {"webhook_url": "https://example.invalid/hook"},
+    ),
+    "exchange:monitor": _page(),
+    "exchange:monitor_job": _page(kwargs=_sharing("job", "job_id")),
+    "gateway:api-root": _page(),
+    "gateway:openapi-json": _page(),
+    "gateway:openapi-view": _page(),
+    "gateway:token": _page("POST", data=lambda w: {"grant_type": "client_credentials"}),
+    "gateway:ping": _page(),
+    "gateway:resource_call": _page(kwargs=_resource),
     "ui:home": _page(),
     "ui:workbench": _page(),
     "ui:workbench_tab": _page(kwargs=lambda w: {"tab": "todo"}),
@@ -285,6 +371,21 @@ _API_SHAPES: dict[str, Expect] = {
     "licences_licence_issue": _op(),
     "licences_licence_revoke": _op(_licence),
     "tongban_apps_supervision_api_intake": _op(),
+    "sharing_catalogue_resource_list": _op(),
+    "sharing_catalogue_resource_get": _op(_resource),
+    "sharing_request_list": _op(),
+    "sharing_request_create": _op(),
+    "sharing_request_get": _op(_sharing("request", "request_id")),
+    "sharing_request_approve": _op(_sharing("request", "request_id")),
+    "sharing_request_refuse": _op(_sharing("request", "request_id")),
+    "sharing_request_withdraw": _op(_sharing("request", "request_id")),
+    "sharing_grant_list": _op(),
+    "sharing_grant_get": _op(_sharing("grant", "grant_id")),
+    "sharing_grant_revoke": _op(_sharing("grant", "grant_id")),
+    "basedata_records_load": _op(lambda w: {"dataset": "address"}),
+    "exchange_delivery_list": _op(),
+    "exchange_delivery_download": _op(_sharing("delivery", "delivery_id")),
+    "exchange_delivery_receipt": _op(_sharing("delivery", "delivery_id")),
 }
 
 
@@ -296,6 +397,11 @@ STAFF_PERSONAS = _set(
 #: the administrators (三权分立: they run the system, they do not read cases)
 CASE_READERS = _set(CITIZEN_A, CLERK, OFFICER, LEADER, SUPERVISOR)
 VALIDATED_FIRST = object()
+#: sharing (tests/security/world_sharing.py): the two departments' officers hold the
+#: departmental sharing, base-data and exchange permissions; the leader reviews the
+#: catalogue and stewards base data city-wide
+DEPARTMENT_OFFICERS = _set(OFFICER, OTHER_OFFICER)
+CATALOGUE_READERS = _set(OFFICER, OTHER_OFFICER, LEADER)
 
 _PAGE_ALLOWED: dict[str, Any] = {
     "set_language": EVERYONE,
@@ -369,6 +475,67 @@ _PAGE_ALLOWED: dict[str, Any] = {
     "catalog_import:template": NOBODY,
     "catalog_import:export_xlsx": NOBODY,
     "catalog_import:export_csv": NOBODY,
+    "sharing:catalogue": CATALOGUE_READERS,
+    "sharing:catalogue_new": DEPARTMENT_OFFICERS,
+    "sharing:catalogue_mine": DEPARTMENT_OFFICERS,
+    "sharing:catalogue_review": _set(LEADER),
+    "sharing:catalogue_item_row": DEPARTMENT_OFFICERS,
+    "sharing:catalogue_resource": CATALOGUE_READERS,
+    # version 2 is a draft: the provider's editor and the reviewer only
+    "sharing:catalogue_diff": _set(OFFICER, LEADER),
+    "sharing:catalogue_version_new": _set(OFFICER),
+    "sharing:catalogue_withdraw": _set(LEADER),
+    "sharing:catalogue_version": CATALOGUE_READERS,
+    "sharing:catalogue_version_edit": _set(OFFICER),
+    "sharing:catalogue_version_submit": _set(OFFICER),
+    "sharing:catalogue_version_publish": _set(LEADER),
+    "sharing:catalogue_version_reject": _set(LEADER),
+    "sharing:systems": _set(OFFICER, OTHER_OFFICER, SYSTEM_ADMIN),
+    "sharing:system": _set(OFFICER, SYSTEM_ADMIN),
+    "sharing:system_act": _set(OFFICER, SYSTEM_ADMIN),
+    "sharing:requests": DEPARTMENT_OFFICERS,
+    "sharing:request_new": DEPARTMENT_OFFICERS,
+    # the other department asked; the market regulator provides
+    "sharing:request": DEPARTMENT_OFFICERS,
+    "sharing:request_act": _set(OFFICER),
+    "sharing:grants": DEPARTMENT_OFFICERS,
+    "sharing:grant": DEPARTMENT_OFFICERS,
+    "sharing:grant_revoke": _set(OFFICER),
+    "sharing:stats": _set(OFFICER, OTHER_OFFICER, SUPERVISOR),
+    "sharing:stats_table": _set(OFFICER, OTHER_OFFICER, SUPERVISOR),
+    "sharing:stats_export": _set(OFFICER, OTHER_OFFICER, SUPERVISOR),
+    "sharing:call_log": _set(OFFICER, OTHER_OFFICER, AUDITOR),
+    "sharing:my_data": SIGNED_IN,
+    # the call read citizen A's data: A alone may report it
+    "sharing:my_data_report": _set(CITIZEN_A),
+    "basedata:search": CATALOGUE_READERS,
+    "basedata:record": CATALOGUE_READERS,
+    "basedata:upload": DEPARTMENT_OFFICERS,
+    "basedata:upload_template": DEPARTMENT_OFFICERS,
+    "basedata:issues": _set(LEADER),
+    "basedata:issue": _set(LEADER),
+    "exchange:home": _set(OFFICER, OTHER_OFFICER, SUPERVISOR),
+    "exchange:jobs": DEPARTMENT_OFFICERS,
+    "exchange:job_new": DEPARTMENT_OFFICERS,
+    "exchange:job": _set(OFFICER),
+    "exchange:job_upload": _set(OFFICER),
+    "exchange:job_toggle": _set(OFFICER),
+    "exchange:dataset_download": _set(OFFICER),
+    "exchange:delivery_retry": _set(OFFICER),
+    "exchange:inbox": DEPARTMENT_OFFICERS,
+    "exchange:delivery_download": _set(OTHER_OFFICER),
+    "exchange:delivery_confirm": _set(OTHER_OFFICER),
+    "exchange:subscription_webhook": _set(OTHER_OFFICER),
+    "exchange:monitor": _set(SUPERVISOR),
+    "exchange:monitor_job": _set(SUPERVISOR),
+    # the gateway takes machine credentials only (OAuth2 client credentials or SM2-signed
+    # requests; tongban/apps/sharing/tests/test_gateway*.py): every session persona gets 401
+    "gateway:api-root": NOBODY,
+    "gateway:openapi-json": EVERYONE,
+    "gateway:openapi-view": EVERYONE,
+    "gateway:token": NOBODY,
+    "gateway:ping": NOBODY,
+    "gateway:resource_call": NOBODY,
     "ui:home": EVERYONE,
     "ui:workbench": STAFF_PERSONAS,
     "ui:workbench_tab": STAFF_PERSONAS,
@@ -423,6 +590,21 @@ _API_ALLOWED: dict[str, Any] = {
     "licences_licence_revoke": VALIDATED_FIRST,
     # machines only, with the source's own key (tongban/apps/supervision/tests/test_intake_api.py)
     "tongban_apps_supervision_api_intake": NOBODY,
+    "sharing_catalogue_resource_list": CATALOGUE_READERS,
+    "sharing_catalogue_resource_get": CATALOGUE_READERS,
+    "sharing_request_list": DEPARTMENT_OFFICERS,
+    "sharing_request_create": VALIDATED_FIRST,
+    "sharing_request_get": DEPARTMENT_OFFICERS,
+    "sharing_request_approve": _set(OFFICER),
+    "sharing_request_refuse": VALIDATED_FIRST,
+    "sharing_request_withdraw": _set(OTHER_OFFICER),
+    "sharing_grant_list": DEPARTMENT_OFFICERS,
+    "sharing_grant_get": DEPARTMENT_OFFICERS,
+    "sharing_grant_revoke": VALIDATED_FIRST,
+    "basedata_records_load": VALIDATED_FIRST,
+    "exchange_delivery_list": DEPARTMENT_OFFICERS,
+    "exchange_delivery_download": _set(OTHER_OFFICER),
+    "exchange_delivery_receipt": VALIDATED_FIRST,
 }
 
 _NOTES = {

@@ -14,10 +14,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
+from tests.security.world_sharing import SharingWorld, build_sharing
 from tongban.apps.approvals import permissions as approvals_permissions
 from tongban.apps.approvals import services as approvals_services
 from tongban.apps.approvals.models import Case
@@ -83,6 +82,7 @@ class World:
     supervised_case: SupervisedCase  # of the market regulator
     alert: Alert  # a manual alert on it, open for the market regulator
     message: Message  # a notification to citizen A
+    sharing: SharingWorld  # resources, requests, grants, calls, base data, exchange
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -91,15 +91,7 @@ def sign_in(client: Client, user: User | None) -> Client:
     after /accounts/mfa/). ``None`` leaves the client anonymous."""
     if user is None:
         return client
-    client.force_login(user)
-    if user.mfa_required:
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
+    return factories.sign_in_verified(client, user)
 
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -213,6 +205,17 @@ def build_world() -> World:
     )
     message = Message.objects.filter(recipient=city.citizen).order_by("pk").first()
     assert message is not None
+    sharing = build_sharing(
+        market=city.market,
+        other=other_department,
+        officer=city.officer,
+        other_officer=city.outsider,
+        leader=city.leader,
+        supervisor=city.supervisor,
+        system_admin=system_admin,
+        auditor=auditor,
+        citizen_id_number=str(person.id_number),
+    )
     return World(
         users={
             ANONYMOUS: None,
@@ -241,6 +244,7 @@ def build_world() -> World:
         supervised_case=supervised,
         alert=alert,
         message=message,
+        sharing=sharing,
         extra={"city": city, "issuer": issuer, "at": dt.datetime.now(dt.UTC)},
     )
 

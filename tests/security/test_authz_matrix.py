@@ -151,7 +151,30 @@ def _fingerprint(world: World) -> tuple[Any, ...]:
     world.alert.refresh_from_db()
     world.source.refresh_from_db()
     world.message.refresh_from_db()
+    sharing = world.sharing
+    for obj in (
+        sharing.resource,
+        sharing.draft,
+        sharing.system,
+        sharing.request,
+        sharing.grant,
+        sharing.issue,
+        sharing.job,
+        sharing.delivery,
+        sharing.subscription,
+    ):
+        obj.refresh_from_db()
     return (
+        sharing.resource.is_withdrawn,
+        sharing.draft.status,
+        sharing.system.is_active,
+        sharing.system.secret_hash,
+        sharing.request.status,
+        sharing.grant.revoked_at,
+        sharing.issue.status,
+        sharing.job.is_active,
+        sharing.delivery.status,
+        sharing.subscription.webhook_url,
         world.case.state,
         world.enterprise_case.state,
         world.licence.status,

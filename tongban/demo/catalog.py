@@ -197,6 +197,37 @@ def _acceptance(name: str, source: str) -> str:
     return "内容真实、完整、清晰；复印件由申请人签字或加盖公章确认与原件一致。"
 
 
+# once-only (材料免提交): the 新生儿出生 bundle's items fetch their birth, household and
+# identity materials through data sharing (resources of tongban.demo.sharing)
+ONCE_ONLY_ITEMS = frozenset(
+    {"birth_certificate", "birth_registration", "newborn_insurance", "social_card"}
+)
+ONCE_ONLY_MATERIALS = {
+    "出生医学证明": "1010030001",  # 出生医学证明信息 (basedata.birth, the applicant as parent)
+    "医疗机构分娩记录": "1010030001",
+    "居民户口簿": "1010010002",  # 户籍登记信息 (basedata.person)
+    "父母双方居民户口簿": "1010010002",
+    "居民身份证": "1010010001",  # 人口基本信息 (basedata.person)
+    "父母双方居民身份证": "1010010001",
+    "监护人居民身份证": "1010010001",
+}
+
+
+def _once_only(spec: Spec, material: services.MaterialInput) -> services.MaterialInput:
+    code = ONCE_ONLY_MATERIALS.get(material.name)
+    if spec.key not in ONCE_ONLY_ITEMS or code is None:
+        return material
+    source = material.source if material.source in ("shared", "elicence") else "shared"
+    return replace(
+        material,
+        source=source,
+        shared_resource_code=code,
+        media="electronic",
+        copies=0,
+        acceptance_standard=_acceptance(material.name, source),
+    )
+
+
 def _materials(spec: Spec, names: tuple[str, ...]) -> tuple[services.MaterialInput, ...]:
     given = [_material(text, spec.kind) for text in names]
     known = {material.name for material in given}
@@ -212,7 +243,7 @@ def _materials(spec: Spec, names: tuple[str, ...]) -> tuple[services.MaterialInp
     materials = extra + given
     if len(materials) < 5 and not any("委托" in material.name for material in materials):
         materials.append(_material(f"?{AGENT_MATERIAL}|{AGENT_CONDITION}", spec.kind))
-    return tuple(materials[:8])
+    return tuple(_once_only(spec, material) for material in materials[:8])
 
 
 def _steps(spec: Spec, promised: int) -> tuple[services.StepInput, ...]:

@@ -13,8 +13,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.demo import data
 from tongban.demo.approvals import load_demo_approvals
+from tongban.demo.basedata import load as load_demo_basedata
 from tongban.demo.catalog import load_demo_catalog
-from tongban.demo.roles import ensure_platform_roles, grant_catalog_permissions
+from tongban.demo.exchange import load as load_demo_exchange
+from tongban.demo.roles import (
+    ensure_platform_roles,
+    grant_catalog_permissions,
+    grant_sharing_permissions,
+)
+from tongban.demo.sharing import load as load_demo_sharing
 from tongban.demo.supervision import load_demo_supervision
 from tongban.platform.access.models import Role, RoleAssignment, Scope
 from tongban.platform.accounts.idnumbers import make_resident_id, make_uscc
@@ -557,7 +564,13 @@ def load_demo_city() -> Summary:
         summary = Loader().load()
         grant_catalog_permissions()
         summary.counts.update(load_demo_catalog())
+        # base data and sharing before the approvals: the live 新生儿出生 cases fetch their
+        # birth and household materials through the gateway when they are submitted
+        summary.counts.update(load_demo_basedata())
+        summary.counts.update(load_demo_sharing())
+        data_administrators = grant_sharing_permissions()
         cases = load_demo_approvals()
+        summary.counts.update(load_demo_exchange())
         summary.counts.update(cases.counts)
         supervised = load_demo_supervision()
         summary.counts.update(supervised.counts)
@@ -572,6 +585,14 @@ def load_demo_city() -> Summary:
                 )
                 if part
             )
+        for username in data_administrators:
+            cases.notes[username] = "数据资源管理员：资源目录审核、共享统计、基础库质量 (/sharing/)"
+            if username not in {login.username for login in summary.logins}:
+                summary.logins.append(
+                    Login(
+                        username, "数据资源管理员 (data administrator)", "示范市政务服务数据管理局"
+                    )
+                )
         if supervised.hotline_key:
             cases.notes["sysadmin"] = f"12345热线接入密钥（仅显示一次）：{supervised.hotline_key}"
         for login in summary.logins:

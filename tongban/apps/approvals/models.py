@@ -297,6 +297,73 @@ class CaseMaterial(models.Model):
         return self.name
 
 
+class SharedFetchStatus(models.TextChoices):
+    FETCHED = "fetched", _("已获取")
+    FAILED = "failed", _("获取失败")
+
+
+class CaseSharedMaterial(models.Model):
+    """A material the handling department fetched through the sharing gateway instead of
+    the applicant uploading it (一次不用跑、材料免提交): where it came from (resource,
+    provider, the gateway call) and, encrypted, the record as the grant let it through
+    (granted items only, masked as granted). A failed fetch is kept with its reason; the
+    applicant is then asked to upload the material."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shared_materials")
+    material_name = models.CharField(_("材料名称"), max_length=200)
+    source = models.CharField(_("来源"), max_length=16, choices=MaterialSource.choices)
+    status = models.CharField(_("获取结果"), max_length=16, choices=SharedFetchStatus.choices)
+    resource_code = models.CharField(_("资源代码"), max_length=20)
+    resource_name = models.CharField(_("资源名称"), max_length=200, blank=True)
+    provider_name = models.CharField(_("提供方"), max_length=100, blank=True)
+    call_id = models.BigIntegerField(_("调用日志编号"), null=True, blank=True)
+    fetched_at = models.DateTimeField(_("获取时间"), null=True, blank=True)
+    #: [[item code, item name], ...] of the granted items, in catalogue order
+    items = models.JSONField(_("信息项"), default=list, blank=True)
+    #: the records as JSON (a list of dicts keyed by item code), encrypted
+    record = EncryptedTextField(
+        _("共享数据"), purpose="approvals.case_shared_material.record", null=True, blank=True
+    )
+    record_count = models.PositiveIntegerField(_("记录数"), default=0)
+    failure_reason = models.CharField(_("未获取原因"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("共享获取的材料")
+        verbose_name_plural = _("共享获取的材料")
+        ordering = ["case_id", "id"]
+        indexes = [models.Index(fields=["case", "material_name"], name="approvals_shared_mat")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.material_name}"
+
+    @property
+    def is_fetched(self) -> bool:
+        return self.status == SharedFetchStatus.FETCHED
+
+    def rows(self) -> list[list[tuple[str, str]]]:
+        """Each record as (item name, value) pairs in the granted items' order."""
+        import json
+
+        if not self.record:
+            return []
+        try:
+            records = json.loads(str(self.record))
+        except ValueError:
+            return []
+        names = [(code, name) for code, name in self.items] or [
+            (code, code) for code in (records[0] if records else {})
+        ]
+        return [
+            [
+                (name, "" if record.get(code) is None else str(record.get(code)))
+                for code, name in names
+            ]
+            for record in records
+            if isinstance(record, dict)
+        ]
+
+
 # what each timeline verb is called (stored in Chinese on the row; shown translated)
 TIMELINE_LABELS = {
     "draft_saved": _("保存草稿"),
@@ -323,6 +390,7 @@ TIMELINE_LABELS = {
     "delivered": _("送达"),
     "withdrawn": _("撤回申请"),
     "rated": _("评价"),
+    "material_uploaded": _("补充上传材料"),
 }
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from tongban.apps.approvals import permissions
+from tongban.apps.approvals import once_only, permissions
 from tongban.apps.approvals.access import (
     CASE_SCOPE,
     acts_for_case,
@@ -375,6 +375,10 @@ class CaseDetail:
     licences: list[Any]  # licences.public.LicenceInfo
     actions: frozenset[str]
     is_applicant_view: bool
+    #: once-only materials fetched through the sharing gateway (or that failed), latest
+    #: per material; and the failed ones the applicant still has to upload
+    shared_materials: list[Any] = field(default_factory=list)
+    shared_to_upload: list[Any] = field(default_factory=list)
 
 
 def case_detail(*, actor: Any, case: Case) -> CaseDetail:
@@ -447,6 +451,12 @@ def case_detail(*, actor: Any, case: Case) -> CaseDetail:
         licences=found_licences,
         actions=case_actions(actor, fresh, open_tasks=open_tasks),
         is_applicant_view=applicant_view,
+        shared_materials=once_only.shared_materials_of(fresh),
+        shared_to_upload=(
+            once_only.materials_to_upload(fresh)
+            if applicant_view and fresh.state == CaseState.SUBMITTED
+            else []
+        ),
     )
 
 

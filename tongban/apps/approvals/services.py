@@ -27,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tongban.apps.approvals import events, permissions
+from tongban.apps.approvals import events, once_only, permissions
 from tongban.apps.approvals.access import CASE_SCOPE, COUNTERSIGN_SCOPE, acts_for_case
 from tongban.apps.approvals.clock import Clock, case_clock, case_extension_days, step_clock
 from tongban.apps.approvals.models import (
@@ -813,6 +813,9 @@ def _submit_one(
         case.number = _next_number(snapshot["department"], timezone.localdate(moment))
         case.save(force_insert=True)
     _save_materials(case, rows, round_number=0)
+    # once-only: the department fetches shared-data/e-licence materials now (the case has
+    # its number); one that cannot be fetched is asked of the applicant instead
+    once_only.case_shared_materials_fetch(actor=actor, case=case, version=version)
     _record(case, "submitted", actor=actor, previous_state=CaseState.DRAFT, notify=notify)
     return case
 

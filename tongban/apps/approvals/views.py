@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tongban.apps.approvals import selectors, services
-from tongban.apps.approvals.access import access_case_by_id, legal_person_ids
+from tongban.apps.approvals import once_only, selectors, services
+from tongban.apps.approvals.access import access_case_by_id, acts_for_case, legal_person_ids
 from tongban.apps.approvals.models import (
     ApplicantKind,
     Case,
@@ -129,12 +129,19 @@ def _applicant_from_post(request: HttpRequest, enterprises: list[LegalPerson]) -
 
 
 def _uploaded_materials(
-    request: HttpRequest, materials: Any, *, prefix: str, item_id: int | None = None
+    request: HttpRequest,
+    materials: Any,
+    *,
+    prefix: str,
+    item_id: int | None = None,
+    fetched: bool = True,
 ) -> list[Any]:
     """Store each uploaded material file (``<prefix><index>``) and describe it for the
     service. A refused file raises ValidationError naming the material."""
     found = []
     for index, material in enumerate(materials):
+        if fetched and once_only.shared_spec(material):
+            continue  # fetched by the department at submission (no upload field shown)
         upload = request.FILES.get(f"{prefix}{index}")
         if upload is None:
             continue
@@ -146,6 +153,12 @@ def _uploaded_materials(
             ) from refused
         found.append(services.MaterialInput(name=material.name, file_id=stored.pk, item_id=item_id))
     return found
+
+
+def _flash_shared_failures(request: HttpRequest, case: Case) -> None:
+    """Once-only materials the department could not fetch: the applicant uploads them."""
+    for line in once_only.failure_messages(case):
+        messages.warning(request, line)
 
 
 @signed_in
@@ -185,6 +198,7 @@ def apply(request: HttpRequest, item_id: int) -> HttpResponse:
                 messages.success(
                     request, _("申请已提交，办件编号 %(number)s") % {"number": case.number}
                 )
+                _flash_shared_failures(request, case)
             return redirect("approvals:case", case_id=case.pk)
         except ValidationError as error:
             status = 400
@@ -240,6 +254,7 @@ def apply_bundle(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(
                 request, _("联办申请已提交，办件编号 %(number)s") % {"number": case.number}
             )
+            _flash_shared_failures(request, case)
             return redirect("approvals:case", case_id=case.pk)
         except ValidationError as error:
             status = 400
@@ -509,7 +524,9 @@ def _act_withdraw(request: HttpRequest, case: Case) -> str:
 def _act_correction_answer(request: HttpRequest, case: Case) -> str:
     version = catalog.item_version(case.item_version_id) if case.item_version_id else None
     materials = (
-        _uploaded_materials(request, version.materials, prefix="material_") if version else []
+        _uploaded_materials(request, version.materials, prefix="material_", fetched=False)
+        if version
+        else []
     )
     services.case_correction_answer(
         actor=_actor(request),
@@ -518,6 +535,30 @@ def _act_correction_answer(request: HttpRequest, case: Case) -> str:
         note=_text(request, "note"),
     )
     return _("补正材料已提交")
+
+
+def _act_shared_material_upload(request: HttpRequest, case: Case) -> str:
+    """Upload a once-only material the department could not fetch (case page)."""
+    if not acts_for_case(request.user, case) or getattr(request.user, "kind", "") == "staff":
+        raise PermissionDenied  # before a file is stored
+    upload = request.FILES.get("file")
+    name = _text(request, "material", 200)
+    if upload is None:
+        raise ValidationError({"materials": [_("请选择要上传的文件")]})
+    try:
+        stored = file_store(actor=_actor(request), upload=upload)
+    except FileRejected as refused:
+        raise ValidationError(
+            _("材料“%(name)s”：%(problem)s") % {"name": name, "problem": refused}
+        ) from refused
+    once_only.case_shared_material_upload(
+        actor=_actor(request),
+        case=case,
+        material_name=name,
+        file_id=stored.pk,
+        item_id=_integer(request, "item_id"),
+    )
+    return _("材料已上传")
 
 
 def _act_rate(request: HttpRequest, case: Case) -> str:
@@ -552,6 +593,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Case], str]] = {
     "case_withdraw": _act_withdraw,
     "case_correction_answer": _act_correction_answer,
     "case_rate": _act_rate,
+    "case_shared_material_upload": _act_shared_material_upload,
 }
 
 

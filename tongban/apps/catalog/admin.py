@@ -80,6 +80,7 @@ class MaterialInline(_DraftOnlyInline):
         "is_required",
         "condition",
         "source",
+        "shared_resource_code",
         "acceptance_standard",
         "template_file",
         "sample_file",

@@ -48,6 +48,7 @@ class MaterialOut(Schema):
     is_required: bool
     condition: str
     source: str
+    shared_resource_code: str = ""
     acceptance_standard: str
     template_file_id: str | None = None
     sample_file_id: str | None = None
@@ -382,6 +383,7 @@ class MaterialIn(Schema):
     is_required: bool = True
     condition: str = Field("", max_length=300)
     source: str = "applicant"
+    shared_resource_code: str = Field("", max_length=20)
     acceptance_standard: str = Field("", max_length=2000)
     template_file_id: str | None = None
     sample_file_id: str | None = None

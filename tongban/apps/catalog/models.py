@@ -12,7 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -495,6 +496,12 @@ class MaterialSource(models.TextChoices):
     GOVERNMENT = "government", _("政府部门核发")
 
 
+#: sources whose material the department fetches (once-only): the applicant uploads nothing
+SHARED_SOURCES = (MaterialSource.SHARED, MaterialSource.ELICENCE)
+#: a sharing catalogue resource code (10 or 13 digits, sharing.models.RESOURCE_CODE_PATTERN)
+SHARED_RESOURCE_CODE = r"^[1-9]\d{9}(\d{3})?$"
+
+
 class Material(models.Model):
     version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="materials")
     order = models.PositiveIntegerField(_("序号"), default=0)
@@ -511,6 +518,16 @@ class Material(models.Model):
         max_length=16,
         choices=MaterialSource.choices,
         default=MaterialSource.APPLICANT,
+    )
+    #: the sharing catalogue resource (``sharing.Resource.code``) that supplies the material
+    #: when its source is shared data or an e-licence; blank: the department obtains it
+    #: by other means (the applicant still uploads nothing)
+    shared_resource_code = models.CharField(
+        _("共享资源代码"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(SHARED_RESOURCE_CODE, _("资源代码应为10位或13位数字"))],
+        help_text=_("来源为共享数据或电子证照时，提供该材料的信息资源代码"),
     )
     acceptance_standard = models.TextField(_("受理标准"), blank=True)
     template_file = models.ForeignKey(
@@ -537,6 +554,17 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.shared_resource_code and self.source not in SHARED_SOURCES:
+            raise ValidationError(
+                {
+                    "shared_resource_code": _(
+                        "只有来源为共享数据或电子证照的材料可以填写共享资源代码"
+                    )
+                }
+            )
 
 
 class ProcessStep(models.Model):

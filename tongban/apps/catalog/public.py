@@ -25,6 +25,8 @@ class MaterialInfo:
     source: str
     originals: int
     copies: int
+    #: the sharing resource that supplies a shared/e-licence material ("" if none)
+    shared_resource_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def _info(version: ItemVersion) -> ItemVersionInfo:
                 source=material.source,
                 originals=material.originals,
                 copies=material.copies,
+                shared_resource_code=material.shared_resource_code,
             )
             for material in version.materials.all()
         ),

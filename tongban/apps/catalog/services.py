@@ -25,6 +25,8 @@ from tongban.apps.catalog import indexing, permissions
 from tongban.apps.catalog.events import ITEM_PUBLISHED, ITEM_RETIRED
 from tongban.apps.catalog.models import (
     OPEN_STATES,
+    SHARED_RESOURCE_CODE,
+    SHARED_SOURCES,
     Bundle,
     CaseType,
     DeliveryMethod,
@@ -82,6 +84,8 @@ class MaterialInput:
     acceptance_standard: str = ""
     template_file_id: str | None = None
     sample_file_id: str | None = None
+    #: the sharing resource that supplies a shared/e-licence material (optional)
+    shared_resource_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,14 @@ def content_check(content: ItemContent) -> tuple[dict[str, list[str]], _Resolved
             add(where, _("第%d项材料的形式不正确") % index)
         if material.source not in _choice_values(MaterialSource):
             add(where, _("第%d项材料的来源渠道不正确") % index)
+        if material.shared_resource_code:
+            if material.source not in SHARED_SOURCES:
+                add(
+                    where,
+                    _("只有来源为共享数据或电子证照的材料可以填写共享资源代码"),
+                )
+            elif not re.match(SHARED_RESOURCE_CODE, material.shared_resource_code):
+                add(where, _("第%d项材料的共享资源代码应为10位或13位数字") % index)
         if not material.is_required and not material.condition.strip():
             add(where, _("非必要材料“%s”应写明在什么情况下提交") % material.name)
         if material.originals < 0 or material.copies < 0 or material.originals > 99:
@@ -406,6 +418,7 @@ def _apply_content(version: ItemVersion, content: ItemContent, resolved: _Resolv
             is_required=material.is_required,
             condition=material.condition,
             source=material.source,
+            shared_resource_code=material.shared_resource_code,
             acceptance_standard=material.acceptance_standard,
             template_file_id=material.template_file_id,
             sample_file_id=material.sample_file_id,

@@ -151,3 +151,25 @@ def licence_pdf(identifier: str) -> bytes:
 def licence_verify(identifier: str) -> str:
     """valid / revoked / expired / tampered / not_found, after checking the signature."""
     return signing.verdict_of(selectors.licence_by_identifier(identifier)).value
+
+
+def licence_register_entry(identifier: str) -> dict[str, Any] | None:
+    """One licence as a row of the base databases' e-licence register, with the holder's
+    full identity number: for trusted server-side callers only (the basedata register is
+    encrypted at rest and masks on screen). ``None`` for an unknown identifier."""
+    licence = selectors.licence_by_identifier(identifier)
+    if licence is None:
+        return None
+    return {
+        "identifier": licence.identifier,
+        "number": licence.number,
+        "name": licence.name,
+        "type_code": licence.licence_type.code,
+        "holder_name": licence.holder_name,
+        "holder_id_type": licence.holder_id_type,
+        "holder_id_number": str(licence.holder_id_number or ""),
+        "issuer_name": licence.issuer_name,
+        "issued_on": licence.issued_on.isoformat(),
+        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
+        "status": signing.effective_status(licence),
+    }

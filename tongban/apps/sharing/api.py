@@ -6,3 +6,5 @@ from __future__ import annotations
 from ninja import Router
 
 router = Router(tags=["sharing"])
+router.add_router("/catalogue/", "tongban.apps.sharing.api_catalogue.router")
+router.add_router("/grants/", "tongban.apps.sharing.api_grants.router")

@@ -8,7 +8,9 @@ class SharingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tongban.apps.sharing import permissions  # noqa: F401  (registers them)
-        from tongban.apps.sharing import setup
+        from tongban.apps.sharing import (
+            permissions,  # noqa: F401  (registers them)
+            setup,
+        )
 
         setup.register_all()

@@ -102,9 +102,7 @@ class Resource(models.Model):
     (null until the first publication). The code and provider never change."""
 
     code = models.CharField(_("资源代码"), max_length=20, unique=True)
-    resource_class = models.CharField(
-        _("资源分类"), max_length=16, choices=ResourceClass.choices
-    )
+    resource_class = models.CharField(_("资源分类"), max_length=16, choices=ResourceClass.choices)
     provider = models.ForeignKey(
         Department, verbose_name=_("提供方"), on_delete=models.PROTECT, related_name="+"
     )
@@ -288,6 +286,9 @@ class AccessToken(models.Model):
         verbose_name_plural = _("访问令牌")
         indexes = [models.Index(fields=["expires_at"], name="sharing_token_expiry")]
 
+    def __str__(self) -> str:
+        return f"{self.system_id}:{self.token_hash[:8]}"
+
 
 class RequestStatus(models.TextChoices):
     SUBMITTED = "submitted", _("待提供方审核")
@@ -412,6 +413,9 @@ class Grant(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.resource_id}→{self.consumer_system_id}"
+
 
 class CallResult(models.TextChoices):
     OK = "ok", _("成功")
@@ -466,6 +470,9 @@ class GatewayCall(models.Model):
             models.Index(fields=["id"], condition=Q(seal__isnull=True), name="sharing_unsealed")
         ]
 
+    def __str__(self) -> str:
+        return f"call {self.pk} {self.result}"
+
 
 class GatewayCallSubject(models.Model):
     """Whose data a call read: the keyed SM3 (``crypto.lookup_hmac``, purpose
@@ -478,6 +485,9 @@ class GatewayCallSubject(models.Model):
     class Meta:
         verbose_name = _("调用涉及对象")
         verbose_name_plural = _("调用涉及对象")
+
+    def __str__(self) -> str:
+        return f"{self.call_id}:{self.subject_hash[:8]}"
 
 
 class LogSeal(models.Model):
@@ -496,6 +506,9 @@ class LogSeal(models.Model):
         verbose_name = _("日志封存批次")
         verbose_name_plural = _("日志封存批次")
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"seal {self.first_call_id}–{self.last_call_id}"
 
 
 class ReportStatus(models.TextChoices):
@@ -527,6 +540,9 @@ class AccessReport(models.Model):
             models.UniqueConstraint(fields=["call", "reporter"], name="sharing_one_report")
         ]
 
+    def __str__(self) -> str:
+        return f"report {self.pk} on call {self.call_id}"
+
 
 class DailyStat(models.Model):
     """Calls per day, resource and consumer system (rolled up from the log by a job)."""
@@ -534,9 +550,7 @@ class DailyStat(models.Model):
     day = models.DateField()
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
     provider_department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
-    consumer_system = models.ForeignKey(
-        ConsumerSystem, on_delete=models.CASCADE, related_name="+"
-    )
+    consumer_system = models.ForeignKey(ConsumerSystem, on_delete=models.CASCADE, related_name="+")
     consumer_department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     calls = models.PositiveIntegerField(default=0)
     ok_calls = models.PositiveIntegerField(default=0)
@@ -552,3 +566,6 @@ class DailyStat(models.Model):
                 fields=["day", "resource", "consumer_system"], name="sharing_daily_stat"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.resource_id}/{self.consumer_system_id}"

@@ -72,3 +72,17 @@ def grant_lookup(*, department_id: int, resource_code: str) -> GrantInfo | None:
     from tongban.apps.sharing import grants
 
     return grants.grant_lookup(department_id=department_id, resource_code=resource_code)
+
+
+def resource_parameters(resource_code: str) -> list[str]:
+    """The query parameter names of ``resource_code``'s gateway provider, in order ([] if
+    the resource or its provider is unknown). Once-only materials put the applicant's
+    identity number in the first one (once-only area)."""
+    from tongban.apps.sharing.models import Resource
+    from tongban.apps.sharing.providers import provider_get
+
+    service_code = (
+        Resource.objects.filter(code=resource_code).values_list("service_code", flat=True).first()
+    )
+    provider = provider_get(service_code) if service_code else None
+    return [parameter.name for parameter in provider.parameters] if provider else []

@@ -10,14 +10,25 @@ class SupervisionConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
-        from tongban.apps.supervision import handlers, permissions  # noqa: F401  (registers them)
+        from tongban.apps.supervision import (  # noqa: F401  (registers them)
+            handlers,
+            handlers_sharing,
+            permissions,
+        )
         from tongban.platform.events.registry import schedule_every
         from tongban.platform.notify.services import notify_register_category
         from tongban.platform.ui.navigation import NavLink, register_nav_link
 
         notify_register_category("supervision", _("电子监察"))
         register_nav_link(
-            NavLink("supervision", _("电子监察"), "supervision:home", order=40, public=False)
+            NavLink(
+                "supervision",
+                _("电子监察"),
+                "supervision:home",
+                order=40,
+                public=False,
+                staff_only=True,
+            )
         )
         # time-based rules fire within a minute of their moment (see services.clock_sweep)
         schedule_every(60, "tongban.apps.supervision.tasks.clock_sweep")

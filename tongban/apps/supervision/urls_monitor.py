@@ -8,5 +8,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views_monitor.home, name="home"),
     path("figures/", views_monitor.home_figures, name="home_figures"),
     path("cases/", views_monitor.cases, name="cases"),
-    path("cases/<int:case_id>/", views_monitor.case, name="case"),
+    path("cases/<id:case_id>/", views_monitor.case, name="case"),
 ]

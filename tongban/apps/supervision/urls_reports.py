@@ -9,7 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("evaluation/ranking/", views_reports.evaluation_page, name="ranking"),
     path("evaluation/export/", views_reports.evaluation_export, name="evaluation_export"),
     path(
-        "evaluation/departments/<int:department_id>/",
+        "evaluation/departments/<id:department_id>/",
         views_reports.evaluation_department,
         name="evaluation_department",
     ),

@@ -47,6 +47,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
         ]
         return respond(request, 422, error_body("invalid", _("提交的数据有误"), details))
 
+    @api.exception_handler(OverflowError)
+    def out_of_range(request: HttpRequest, error: OverflowError) -> HttpResponse:
+        # a number no database column can hold (SQLite raises instead of answering)
+        details = [{"field": "", "message": _("数值超出范围")}]
+        return respond(request, 422, error_body("invalid", _("提交的数据有误"), details))
+
     @api.exception_handler(DjangoValidationError)
     def invalid_business(request: HttpRequest, error: DjangoValidationError) -> HttpResponse:
         if hasattr(error, "error_dict"):

@@ -13,5 +13,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     signed_in = bool(user is not None and user.is_authenticated)
     return {
         "city_name": settings.TONGBAN_CITY_NAME,
-        "app_nav_links": nav_links(signed_in=signed_in),
+        "app_nav_links": nav_links(
+            signed_in=signed_in, staff=signed_in and getattr(user, "kind", "") == "staff"
+        ),
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
@@ -15,6 +17,7 @@ class NavLink:
     url_name: str
     order: int = 100
     public: bool = True  # shown to visitors who are not signed in
+    staff_only: bool = False  # shown to staff only (citizens and enterprises never use it)
 
 
 _LINKS: dict[str, NavLink] = {}
@@ -25,13 +28,47 @@ def register_nav_link(link: NavLink) -> NavLink:
     return link
 
 
-def nav_links(*, signed_in: bool) -> list[tuple[NavLink, str]]:
+def nav_links(*, signed_in: bool, staff: bool = False) -> list[tuple[NavLink, str]]:
     links = []
     for link in sorted(_LINKS.values(), key=lambda entry: (entry.order, entry.key)):
         if not (link.public or signed_in):
+            continue
+        if link.staff_only and not staff:
             continue
         try:
             links.append((link, reverse(link.url_name)))
         except NoReverseMatch:
             continue
+    return links
+
+
+@dataclass(frozen=True)
+class PersonalLink:
+    """A link the applications add to the citizen's personal space (个人空间); ``detail``
+    says something about it for the signed-in user (e.g. a count)."""
+
+    key: str
+    label: str | Promise
+    url_name: str
+    detail: Callable[[Any], str] | None = None
+    order: int = 100
+
+
+_PERSONAL_LINKS: dict[str, PersonalLink] = {}
+
+
+def register_personal_link(link: PersonalLink) -> PersonalLink:
+    _PERSONAL_LINKS[link.key] = link
+    return link
+
+
+def personal_links(user: Any) -> list[tuple[PersonalLink, str, str]]:
+    """(link, url, detail for ``user``) in order."""
+    links = []
+    for link in sorted(_PERSONAL_LINKS.values(), key=lambda entry: (entry.order, entry.key)):
+        try:
+            url = reverse(link.url_name)
+        except NoReverseMatch:
+            continue
+        links.append((link, url, link.detail(user) if link.detail else ""))
     return links

@@ -15,6 +15,7 @@ from tongban.platform.access.decorators import permission, public, signed_in
 from tongban.platform.access.permissions import WORKBENCH
 from tongban.platform.ui import selectors
 from tongban.platform.ui.health import health_report
+from tongban.platform.ui.navigation import personal_links
 
 WORKBENCH_TABS = ("todo", "done", "messages")
 
@@ -54,7 +55,11 @@ def personal(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if user.kind == "staff":
         return redirect("ui:workbench")
-    context = {"nav_active": "personal", **selectors.personal_space(request.user)}
+    context = {
+        "nav_active": "personal",
+        "personal_links": personal_links(request.user),
+        **selectors.personal_space(request.user),
+    }
     return render(request, "ui/personal.html", context)
 
 

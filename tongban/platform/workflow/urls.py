@@ -5,7 +5,7 @@ from tongban.platform.workflow import views
 app_name = "workflow"
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
-        "definitions/<int:definition_id>/xml",
+        "definitions/<id:definition_id>/xml",
         views.definition_xml,
         name="definition_xml",
     ),
