@@ -280,8 +280,11 @@ def test_the_printed_logins_can_act(city):
     clerk, officer, leader, citizen = (
         User.objects.get(username=name) for name in ("clerk", "officer", "leader", "citizen")
     )
-    assert RoleAssignment.objects.get(user=clerk).scope == Scope.DIVISION
-    assert RoleAssignment.objects.get(user=officer).scope == Scope.DEPARTMENT
+    assert RoleAssignment.objects.get(user=clerk, role__code="window_clerk").scope == Scope.DIVISION
+    assert (
+        RoleAssignment.objects.get(user=officer, role__code="department_officer").scope
+        == Scope.DEPARTMENT
+    )
     waiting = {case.idempotency_key for case in selectors.cases_to_accept(actor=clerk)}
     assert {"demo-live-01", "demo-live-05", "demo-live-07"} <= waiting
     # the clerk at the comprehensive window accepts for the regulator and for the police

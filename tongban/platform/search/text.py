@@ -71,16 +71,22 @@ def set_extra_words(words: Iterable[str]) -> None:
     wanted = {word for word in words if _RUN.fullmatch(normalize(word))}
     with _lock:
         current = tokenizer()
-        for word in wanted - _extra_words:
-            if current.FREQ.get(word, 0) == 0:
-                current.add_word(word)
-        for word in _extra_words - wanted:
-            if word not in _base_words:
-                current.del_word(word)
-        if wanted != _extra_words:
+        # only the words added here are ever deleted here: a synonym that jieba's own
+        # dictionary knows (营业执照) must stay a word when its synonym group goes
+        added = {
+            word
+            for word in wanted - _extra_words
+            if word not in _base_words and current.FREQ.get(word, 0) == 0
+        }
+        for word in added:
+            current.add_word(word)
+        gone = _extra_words - wanted
+        for word in gone:
+            current.del_word(word)
+        if added or gone:
             _clause_tokens.cache_clear()
-        _extra_words.clear()
-        _extra_words.update(wanted)
+        _extra_words.difference_update(gone)
+        _extra_words.update(added)
 
 
 @cache

@@ -292,3 +292,14 @@ def test_a_compound_query_word_is_found_through_its_parts(db):
         ("公积金", "title"),
         ("提取", "keywords"),
     }
+
+
+def test_a_dictionary_word_stays_a_word_when_its_synonym_group_goes():
+    # bug: a synonym term jieba's own dictionary knew (执照) was deleted from the tokenizer
+    # when the group went (e.g. a demo rolled back), and 营业执照 was found no more
+    before = text.tokens_for_index("营业执照办理")
+    assert "执照" in before
+    text.set_extra_words({"执照", "营业", "办照通"})
+    assert "办照通" in text.tokens_for_index("办照通")
+    text.set_extra_words(set())
+    assert text.tokens_for_index("营业执照办理") == before
