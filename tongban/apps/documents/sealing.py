@@ -13,12 +13,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import math
 import secrets
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,6 +33,8 @@ from django.utils.translation import gettext as _
 from tongban.apps.documents.layout import SEAL_RED, OfficialDocument
 from tongban.platform.crypto import sm2
 from tongban.platform.crypto.sm import sm3_hex
+
+T = TypeVar("T")
 
 SEAL_PIXELS = 480  # 42 mm at about 290 dpi
 FIELD_NAME = "TongbanSeal"
@@ -168,6 +174,18 @@ def demo_identity(name: str, *, valid_days: int = 3650) -> SigningIdentity:
 # --- PAdES -------------------------------------------------------------------------------
 
 
+def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one of pyHanko's coroutines to completion from synchronous code. Its own sync
+    wrappers call ``asyncio.run``, which fails in a thread whose event loop is running
+    (an ASGI server, Playwright's sync API in the tests): there a worker thread runs it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def pades_sign(pdf: bytes, identity: SigningIdentity, *, reason: str = "") -> bytes:
     """Append a PAdES baseline signature (incremental update) to ``pdf``."""
     from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
@@ -190,8 +208,8 @@ def pades_sign(pdf: bytes, identity: SigningIdentity, *, reason: str = "") -> by
         name=identity.name,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    output = signers.sign_pdf(writer, meta, signer=signer)
-    return output.getvalue()
+    output = _run_coroutine(lambda: signers.async_sign_pdf(writer, meta, signer=signer))
+    return bytes(output.getvalue())
 
 
 # --- SM2 over the content ----------------------------------------------------------------
@@ -263,8 +281,8 @@ def verify(
     from pyhanko.keys import load_certs_from_pemder_data
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -299,7 +317,7 @@ def verify(
             context = ValidationContext(
                 trust_roots=roots or [cert], allow_fetching=False, revocation_mode="soft-fail"
             )
-            status = validate_pdf_signature(embedded, context)
+            status = _run_coroutine(lambda: async_validate_pdf_signature(embedded, context))
             signed_at = status.signer_reported_dt
             pades_valid = bool(
                 status.intact

@@ -185,3 +185,23 @@ def test_verify_time(sealed, doc, identity, capsys):
             f"{statistics.median(cpu):.1f} CPU (target 50)"
         )
     assert statistics.median(times) < 2000
+
+
+def test_sealing_and_verifying_work_inside_a_running_event_loop(doc, identity):
+    # bug: pyHanko's sync wrappers call asyncio.run(), which fails where an event loop is
+    # already running (an ASGI server; Playwright's sync API earlier in the same test run)
+    import asyncio
+    import threading
+
+    async def inside_a_loop():
+        sealed = seal_document(doc, identity)
+        return verify(sealed.pdf, sealed.sm2_signature, identity.sm2_public_pem, doc)
+
+    found = []  # a thread of its own: this one may already run Playwright's loop
+    worker = threading.Thread(target=lambda: found.append(asyncio.run(inside_a_loop())))
+    worker.start()
+    worker.join()
+    (result,) = found
+    assert result.intact
+    assert result.pades_valid
+    assert result.sm2_valid

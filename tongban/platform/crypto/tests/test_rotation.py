@@ -70,8 +70,18 @@ def test_every_encrypted_text_field_is_found():
         "accounts.NaturalPerson.mobile",
         "accounts.User.mobile",
         "approvals.Case.contact_phone",
+        "approvals.CaseSharedMaterial.record",
+        "basedata.BirthRecord.father_id",
+        "basedata.BirthRecord.mother_id",
+        "basedata.LegalPerson.legal_representative_id",
+        "basedata.LicenceRecord.holder_id",
+        "basedata.NaturalPerson.id_number",
+        "basedata.NaturalPerson.name",
+        "basedata.NaturalPerson.phone",
+        "basedata.QualityIssue.values",
         "licences.IssuerKey.private_key_encrypted",
         "licences.Licence.holder_id_number",
+        "sharing.GatewayCall.query",
     ]
 
 
