@@ -34,6 +34,7 @@ from tongban.platform.access.decorators import signed_in
 from tongban.platform.accounts.models import LegalPerson
 from tongban.platform.files.services import FileRejected, file_store
 from tongban.platform.orgs.models import Department
+from tongban.platform.ui.forms import error_lines as _error_lines
 
 if TYPE_CHECKING:
     from tongban.platform.accounts.models import User
@@ -69,12 +70,6 @@ def _integer(request: HttpRequest, name: str, default: int = 0) -> int:
         return int(request.POST.get(name, default))
     except (TypeError, ValueError):
         return default
-
-
-def _error_lines(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [str(message) for messages_ in error.message_dict.values() for message in messages_]
-    return [str(message) for message in error.messages]
 
 
 def _flash_errors(request: HttpRequest, error: ValidationError) -> None:

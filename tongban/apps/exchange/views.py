@@ -30,26 +30,15 @@ from tongban.platform.accounts.models import User
 from tongban.platform.api.errors import ServiceError
 from tongban.platform.files.services import file_read_record
 from tongban.platform.orgs.models import Department
+from tongban.platform.ui.forms import error_lines as _error_lines
+from tongban.platform.ui.forms import int_or_none as _number
 
 NAV = "exchange"
 PAGE_SIZE = 30
 
 
-def _error_lines(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [str(line) for lines in error.message_dict.values() for line in lines]
-    return [str(line) for line in error.messages]
-
-
 def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
-
-
-def _number(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _file_response(dataset: Dataset) -> FileResponse:

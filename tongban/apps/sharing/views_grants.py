@@ -22,29 +22,12 @@ from tongban.apps.sharing import grants_selectors as selectors
 from tongban.apps.sharing.models import InfoItem, RequestStatus, SharingRequest
 from tongban.platform.access.decorators import permission, signed_in
 from tongban.platform.access.services import deny, has_permission
+from tongban.platform.ui.forms import date_or_none as _day
+from tongban.platform.ui.forms import error_lines as _error_lines
+from tongban.platform.ui.forms import int_or_none as _number
 
 PAGE_SIZE = 20
 NAV = "sharing"
-
-
-def _error_lines(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [str(line) for lines in error.message_dict.values() for line in lines]
-    return [str(line) for line in error.messages]
-
-
-def _number(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def _day(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _base(request: HttpRequest, active: str) -> dict[str, Any]:

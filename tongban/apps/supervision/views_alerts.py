@@ -5,7 +5,6 @@ service or read of ``corrections``/``config``/``sources`` and renders."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -39,6 +38,9 @@ from tongban.platform.access.decorators import permission, signed_in
 from tongban.platform.access.services import deny, has_permission
 from tongban.platform.api.errors import ServiceError
 from tongban.platform.orgs.models import Department, Unit
+from tongban.platform.ui.forms import date_or_none as _day
+from tongban.platform.ui.forms import error_lines as _error_lines
+from tongban.platform.ui.forms import int_or_none as _number
 
 PAGE_SIZE = 20
 NAV = "supervision"
@@ -47,26 +49,6 @@ GRADE_LABELS = {
     "good": gettext_lazy("良好"),
     "pass": gettext_lazy("合格"),
 }
-
-
-def _error_lines(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [str(line) for lines in error.message_dict.values() for line in lines]
-    return [str(line) for line in error.messages]
-
-
-def _number(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def _day(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 # --------------------------------------------------------------------------- alerts
