@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "tongban.apps.basedata",
     "tongban.apps.sharing",
     "tongban.apps.exchange",
+    "tongban.apps.documents",
     # outside the platform: loads the demo city
     "tongban.demo",
 ]

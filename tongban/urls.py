@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("gateway/", include("tongban.apps.sharing.urls_gateway")),
     path("basedata/", include("tongban.apps.basedata.urls")),
     path("exchange/", include("tongban.apps.exchange.urls")),
+    path("documents/", include("tongban.apps.documents.urls")),
     path("workflow/", include("tongban.platform.workflow.urls")),
     path("catalog/manage/import/", include("tongban.apps.catalog.urls_import")),
     path("", include("tongban.platform.ui.urls")),
