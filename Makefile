@@ -19,14 +19,22 @@ demo: $(STAMP)
 	$(BIN)/tongban demo
 	$(BIN)/tongban serve
 
-## make test: the whole suite on SQLite, then on PostgreSQL when TONGBAN_TEST_POSTGRES_URL is set
+## make test: the whole suite on SQLite; when TONGBAN_TEST_POSTGRES_URL is set, the same suite on
+## PostgreSQL beside it (two processes; SQLite's output is printed after PostgreSQL's)
 test: $(STAMP)
 	$(BIN)/python -m tests.check_postgres
-	DATABASE_URL= $(BIN)/pytest -q
+	@mkdir -p var
 	@if [ -n "$$TONGBAN_TEST_POSTGRES_URL" ]; then \
-		echo "== the same suite on PostgreSQL"; \
-		DATABASE_URL="$$TONGBAN_TEST_POSTGRES_URL" $(BIN)/pytest -q; \
-	else echo "== TONGBAN_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+		echo "== the suite on SQLite and on PostgreSQL, side by side"; \
+		( DATABASE_URL= $(BIN)/pytest -q > var/test-sqlite.log 2>&1; echo $$? > var/test-sqlite.rc ) & \
+		DATABASE_URL="$$TONGBAN_TEST_POSTGRES_URL" $(BIN)/pytest -q; postgres=$$?; \
+		wait; echo "== the suite on SQLite"; cat var/test-sqlite.log; sqlite=$$(cat var/test-sqlite.rc); \
+		echo "== exit status: PostgreSQL $$postgres, SQLite $$sqlite"; \
+		[ "$$postgres" = 0 ] && [ "$$sqlite" = 0 ]; \
+	else \
+		echo "== TONGBAN_TEST_POSTGRES_URL not set: the suite on SQLite only"; \
+		DATABASE_URL= $(BIN)/pytest -q; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check tongban tests bench

@@ -11,8 +11,8 @@ from ninja import Field, Router, Schema
 
 from tongban.apps.exchange import permissions, selectors, services
 from tongban.apps.exchange.models import DataFormat, Delivery
-from tongban.platform.access.services import require
 from tongban.platform.accounts.models import User
+from tongban.platform.api.auth import requires
 
 router = Router(tags=["exchange"])
 
@@ -60,10 +60,14 @@ def _out(delivery: Delivery) -> DeliveryOut:
     )
 
 
-@router.get("/deliveries", response=list[DeliveryOut], operation_id="exchange_delivery_list")
+@router.get(
+    "/deliveries",
+    response=list[DeliveryOut],
+    auth=requires(permissions.DELIVERY_RECEIVE),
+    operation_id="exchange_delivery_list",
+)
 def delivery_list(request: HttpRequest, status: str = "") -> Any:
     """The deliveries that reached the caller's department (newest first, at most 200)."""
-    require(_actor(request), permissions.DELIVERY_RECEIVE)
     deliveries = selectors.inbox_for(actor=_actor(request))
     if status:
         deliveries = deliveries.filter(status=status)
@@ -72,6 +76,7 @@ def delivery_list(request: HttpRequest, status: str = "") -> Any:
 
 @router.get(
     "/deliveries/{delivery_id}/file",
+    auth=requires(permissions.DELIVERY_RECEIVE),
     operation_id="exchange_delivery_download",
     summary="下载数据集文件",
 )
@@ -79,7 +84,6 @@ def delivery_download(request: HttpRequest, delivery_id: int) -> Any:
     """The dataset's bytes (audited); the header ``X-Tongban-SM3`` carries its SM3."""
     from django.core.files.storage import default_storage
 
-    require(_actor(request), permissions.DELIVERY_RECEIVE)
     delivery = selectors.access_delivery_for_consumer(_actor(request), delivery_id)
     services.delivery_download_record(actor=_actor(request), delivery=delivery)
     dataset = delivery.dataset
@@ -97,13 +101,13 @@ def delivery_download(request: HttpRequest, delivery_id: int) -> Any:
 @router.post(
     "/deliveries/{delivery_id}/receipt",
     response=DeliveryOut,
+    auth=requires(permissions.DELIVERY_RECEIVE),
     operation_id="exchange_delivery_receipt",
     summary="确认签收（回执）",
 )
 def delivery_receipt(request: HttpRequest, delivery_id: int, payload: ReceiptIn) -> Any:
     """Confirm receipt with the SM3 the consumer computed; a mismatch is refused (400,
     code ``checksum_mismatch``) and the delivery stays delivered."""
-    require(_actor(request), permissions.DELIVERY_RECEIVE)
     delivery = selectors.access_delivery_for_consumer(_actor(request), delivery_id)
     confirmed = services.delivery_confirm(actor=_actor(request), delivery=delivery, sm3=payload.sm3)
     confirmed.dataset = delivery.dataset

@@ -11,6 +11,11 @@ class ExchangeConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from tongban.apps.exchange import permissions  # noqa: F401  (registers them)
+        from tongban.apps.exchange.models import WEBHOOK_SECRET_PURPOSE, Subscription
+        from tongban.platform.crypto.rotation import register_encrypted_column
+
+        # webhook signing secrets are SM4 frames: key rotation re-encrypts them
+        register_encrypted_column(Subscription, "webhook_secret_encrypted", WEBHOOK_SECRET_PURPOSE)
         from tongban.platform.events.registry import schedule_every, subscribe
         from tongban.platform.notify.services import notify_register_category
 

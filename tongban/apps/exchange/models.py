@@ -90,6 +90,9 @@ class ExchangeJob(models.Model):
         return self.name
 
 
+WEBHOOK_SECRET_PURPOSE = "exchange.webhook"  # noqa: S105 - an encryption purpose label
+
+
 class Subscription(models.Model):
     job = models.ForeignKey(ExchangeJob, on_delete=models.CASCADE, related_name="subscriptions")
     department = models.ForeignKey(
@@ -97,6 +100,9 @@ class Subscription(models.Model):
     )
     #: push jobs only: deliveries are POSTed here (HTTPS) instead of waiting in the inbox
     webhook_url = models.URLField(_("接收地址"), max_length=300, blank=True)
+    #: the secret webhook bodies are signed with (HMAC-SM3), an SM4 frame; shown once to
+    #: the consumer when the address is set, re-encrypted by key rotation
+    webhook_secret_encrypted = models.BinaryField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("订阅时间"), auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from tongban.apps.exchange import permissions
 from tongban.apps.exchange.models import (
+    WEBHOOK_SECRET_PURPOSE,
     DataFormat,
     Dataset,
     Delivery,
@@ -37,6 +40,7 @@ from tongban.platform.access.services import ScopePaths, scope_queryset
 from tongban.platform.api.errors import ServiceError
 from tongban.platform.audit.models import Outcome
 from tongban.platform.audit.services import audit_record
+from tongban.platform.crypto.sm import decrypt_text, encrypt_text, sm3_hmac
 from tongban.platform.events.services import event_publish
 from tongban.platform.files import detection
 from tongban.platform.files.services import FileRejected, file_store
@@ -278,7 +282,18 @@ def job_set_active(*, actor: User, job: ExchangeJob, active: bool) -> ExchangeJo
     return locked
 
 
-def subscription_set_webhook(*, actor: User, subscription: Subscription, url: str) -> Subscription:
+@dataclass(frozen=True)
+class WebhookSetting:
+    subscription: Subscription
+    #: a new signing secret, to be shown to the consumer once; "" when it did not change
+    secret: str
+
+
+def subscription_set_webhook(
+    *, actor: User, subscription: Subscription, url: str
+) -> WebhookSetting:
+    """Set (or clear) a push subscription's webhook address. A new address gets a new
+    signing secret: every POST carries ``X-Tongban-Signature`` (see ``webhook_signature``)."""
     url = url.strip()
     if url:
         problem = webhook_url_error(url)
@@ -286,17 +301,40 @@ def subscription_set_webhook(*, actor: User, subscription: Subscription, url: st
             raise ValidationError({"webhook_url": problem})
         if subscription.job.direction != Direction.PUSH:
             raise ValidationError({"webhook_url": _("只有推送方式的任务可以设置接收地址")})
+    secret = ""
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if not url:
+            locked.webhook_secret_encrypted = None
+        elif url != locked.webhook_url or not locked.webhook_secret_encrypted:
+            secret = secrets.token_hex(32)
+            locked.webhook_secret_encrypted = encrypt_text(secret, purpose=WEBHOOK_SECRET_PURPOSE)
         locked.webhook_url = url[:300]
-        locked.save(update_fields=["webhook_url"])
+        locked.save(update_fields=["webhook_url", "webhook_secret_encrypted"])
         audit_record(
             action="exchange.subscription.webhook",
             actor=actor,
             target=locked,
-            detail={"job": locked.job_id, "webhook": bool(url)},
+            detail={"job": locked.job_id, "webhook": bool(url), "new_secret": bool(secret)},
         )
-    return locked
+    return WebhookSetting(locked, secret)
+
+
+def webhook_secret(*, job_id: int, department_id: int) -> str:
+    """The signing secret of the consumer's subscription to the job ("" when none)."""
+    frame = (
+        Subscription.objects.filter(job_id=job_id, department_id=department_id)
+        .values_list("webhook_secret_encrypted", flat=True)
+        .first()
+    )
+    return decrypt_text(bytes(frame), purpose=WEBHOOK_SECRET_PURPOSE) if frame else ""
+
+
+def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
+    """``hmac-sm3=<hex>`` of ``<timestamp>.<body>`` under the subscription's secret: the
+    receiver recomputes it and refuses a mismatch or a timestamp older than a few minutes."""
+    mac = sm3_hmac(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body)
+    return "hmac-sm3=" + mac.hex()
 
 
 # --------------------------------------------------------------------------- datasets

@@ -259,7 +259,7 @@ def delivery_confirm(request: HttpRequest, delivery_id: int) -> HttpResponse:
 def subscription_webhook(request: HttpRequest, subscription_id: int) -> HttpResponse:
     subscription = selectors.access_subscription_for_consumer(request.user, subscription_id)
     try:
-        services.subscription_set_webhook(
+        setting = services.subscription_set_webhook(
             actor=_actor(request), subscription=subscription, url=request.POST.get("url", "")
         )
     except ValidationError as error:
@@ -267,6 +267,15 @@ def subscription_webhook(request: HttpRequest, subscription_id: int) -> HttpResp
             messages.error(request, line)
     else:
         messages.success(request, _("接收地址已保存"))
+        if setting.secret:
+            messages.warning(
+                request,
+                _(
+                    "签名密钥（仅显示这一次，请妥善保存）：%(secret)s。每次推送带 "
+                    "X-Tongban-Timestamp 与 X-Tongban-Signature（时间戳.正文 的 HMAC-SM3）。"
+                )
+                % {"secret": setting.secret},
+            )
     return redirect("exchange:inbox")
 
 

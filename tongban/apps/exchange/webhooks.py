@@ -4,11 +4,16 @@
 runs ``on_dispatch`` after commit, retries it with exponential backoff when it raises and
 calls ``on_dispatch_failed`` for every failed attempt (``dead`` after
 ``TONGBAN_EVENT_MAX_ATTEMPTS``): the delivery then fails and both sides are notified.
+
+Every POST is signed: ``X-Tongban-Timestamp`` (Unix seconds) and ``X-Tongban-Signature:
+hmac-sm3=<hex>``, the HMAC-SM3 of ``<timestamp>.<body>`` under the subscription's secret
+(shown once to the consumer when it set the address).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -49,6 +54,18 @@ def webhook_post(delivery: Delivery) -> int:
     dataset = delivery.dataset
     with default_storage.open(dataset.file.storage_name, "rb") as handle:
         body = handle.read()
+    timestamp = str(int(time.time()))
+    secret = services.webhook_secret(job_id=dataset.job_id, department_id=delivery.consumer_id)
+    signed = (
+        {
+            "X-Tongban-Timestamp": timestamp,
+            "X-Tongban-Signature": services.webhook_signature(
+                secret=secret, timestamp=timestamp, body=body
+            ),
+        }
+        if secret
+        else {}
+    )
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
         delivery.webhook_url,
         data=body,
@@ -61,6 +78,7 @@ def webhook_post(delivery: Delivery) -> int:
             "X-Tongban-Resource": dataset.job.resource_code,
             "X-Tongban-Records": str(dataset.record_count),
             "X-Tongban-SM3": dataset.sm3,
+            **signed,
         },
     )
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from tongban.apps.exchange import services
 from tongban.apps.exchange.models import Dataset, Delivery, DeliveryStatus, ExchangeJob
 from tongban.apps.exchange.tests.conftest import City, Receiver
 from tongban.platform.audit.models import AuditEntry
-from tongban.platform.crypto.sm import sm3_hex
+from tongban.platform.crypto.sm import sm3_hex, sm3_hmac
 from tongban.platform.events.models import Delivery as OutboxDelivery
 from tongban.platform.events.models import DeliveryStatus as OutboxStatus
 from tongban.platform.events.services import delivery_run
@@ -337,9 +338,14 @@ def test_the_provider_retries_a_failed_delivery(
 # --------------------------------------------------------------------------- webhooks
 
 
-def _subscribe(city: City, job: ExchangeJob, url: str) -> None:
+def _subscribe(city: City, job: ExchangeJob, url: str) -> str:
+    """Set the health department's webhook; returns the signing secret shown once."""
     subscription = job.subscriptions.get(department=city.health)
-    services.subscription_set_webhook(actor=city.health_officer, subscription=subscription, url=url)
+    setting = services.subscription_set_webhook(
+        actor=city.health_officer, subscription=subscription, url=url
+    )
+    assert len(setting.secret) == 64
+    return setting.secret
 
 
 def test_a_webhook_is_retried_after_a_failure(
@@ -347,7 +353,7 @@ def test_a_webhook_is_retried_after_a_failure(
 ) -> None:
     receiver.fail_first = 1
     job = city.job()
-    _subscribe(city, job, receiver.url)
+    secret = _subscribe(city, job, receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
         services.dataset_upload(actor=city.provider, job=job, upload=csv_file())
     delivery = Delivery.objects.get(consumer=city.health)
@@ -370,6 +376,15 @@ def test_a_webhook_is_retried_after_a_failure(
     assert body == CSV.encode("utf-8")
     assert headers["X-Tongban-Sm3"] == sm3_hex(body)
     assert headers["X-Tongban-Delivery"] == str(delivery.pk)
+    # signed: HMAC-SM3 of "<timestamp>.<body>" under the secret the consumer was shown
+    timestamp = headers["X-Tongban-Timestamp"]
+    assert abs(int(timestamp) - time.time()) < 300
+    expected = sm3_hmac(secret.encode(), timestamp.encode() + b"." + body).hex()
+    assert headers["X-Tongban-Signature"] == f"hmac-sm3={expected}"
+    assert (
+        services.webhook_signature(secret="another", timestamp=timestamp, body=body)
+        != headers["X-Tongban-Signature"]
+    )
     assert Message.objects.filter(recipient=city.health_officer, subject__contains="新数据集")
 
 
@@ -413,11 +428,25 @@ def test_webhook_urls_must_be_https(city: City, settings: Any) -> None:
             services.subscription_set_webhook(
                 actor=city.health_officer, subscription=subscription, url=url
             )
-    services.subscription_set_webhook(
+    first = services.subscription_set_webhook(
         actor=city.health_officer, subscription=subscription, url="https://wjw.example.cn/in"
     )
     subscription.refresh_from_db()
     assert subscription.webhook_url == "https://wjw.example.cn/in"
+    # the secret is stored encrypted, kept for the same address, renewed for a new one
+    assert first.secret.encode() not in bytes(subscription.webhook_secret_encrypted)
+    same = services.subscription_set_webhook(
+        actor=city.health_officer, subscription=subscription, url="https://wjw.example.cn/in"
+    )
+    assert same.secret == ""
+    moved = services.subscription_set_webhook(
+        actor=city.health_officer, subscription=subscription, url="https://wjw.example.cn/in2"
+    )
+    assert moved.secret not in ("", first.secret)
+    assert services.webhook_secret(job_id=job.pk, department_id=city.health.pk) == moved.secret
+    services.subscription_set_webhook(actor=city.health_officer, subscription=subscription, url="")
+    subscription.refresh_from_db()
+    assert subscription.webhook_secret_encrypted is None
 
 
 def test_the_inbox_sets_a_webhook(client: Any, city: City, settings: Any) -> None:

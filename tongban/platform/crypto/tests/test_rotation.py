@@ -79,6 +79,7 @@ def test_every_encrypted_text_field_is_found():
         "basedata.NaturalPerson.name",
         "basedata.NaturalPerson.phone",
         "basedata.QualityIssue.values",
+        "exchange.Subscription.webhook_secret_encrypted",
         "licences.IssuerKey.private_key_encrypted",
         "licences.Licence.holder_id_number",
         "sharing.GatewayCall.query",
