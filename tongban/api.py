@@ -3,39 +3,17 @@
 Deny by default: every endpoint requires a signed-in session (with CSRF) or a personal
 access token (``Authorization: Bearer <token>``), unless it says ``auth=None``; each
 endpoint then checks its permission with ``access.services.require``/``scope_queryset``.
+An operation that must refuse a caller before reading the body says
+``auth=requires(<permission>)`` (``tongban.platform.api.auth``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ninja import NinjaAPI
-from ninja.security import SessionAuth
 
+from tongban.platform.api.auth import default_auth
 from tongban.platform.api.endpoints import router as platform_router
 from tongban.platform.api.errors import install_error_handlers
-
-
-class ActiveSessionAuth(SessionAuth):
-    """Session auth that hands the user to the endpoint as ``request.auth``."""
-
-    def authenticate(self, request: Any, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return user
-        return None
-
-
-def _auth_classes() -> list[Any]:
-    classes: list[Any] = [ActiveSessionAuth()]
-    try:
-        from tongban.platform.accounts.api_auth import TokenAuth
-    except ImportError:
-        return classes
-    # the token first: a machine sends no cookies, and the session check refuses any
-    # write without a CSRF pair before the next method is tried
-    return [TokenAuth(), *classes]
-
 
 api = NinjaAPI(
     title="Tongban 通办 API",
@@ -47,7 +25,7 @@ api = NinjaAPI(
         "message in the caller's language (Accept-Language)."
     ),
     urls_namespace="api",
-    auth=_auth_classes(),
+    auth=default_auth(),
 )
 install_error_handlers(api)
 api.add_router("/platform/", platform_router)

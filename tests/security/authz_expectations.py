@@ -6,6 +6,12 @@ persona must be refused (403/404, or the login page for anonymous on a page). ``
 fills the route with real objects of the world (see conftest.World): citizen A's case,
 file, licence and notification; the market regulator's department, supervised case and
 alert. ``unchecked`` personas are left to the named test elsewhere.
+
+``BODY_AFTER_PERMISSION`` marks an API write the matrix sends an empty (invalid) body: its
+``auth`` gate (``tongban.platform.api.auth.requires``) refuses a persona holding none of
+the operation's permission codes with 401/403 before the body is read; a persona who
+passes the gate gets a 4xx for the body (never 2xx/5xx). The codes are read from the
+operation's auth callbacks (test_authz_matrix.gate_of), not repeated here.
 """
 
 from __future__ import annotations
@@ -42,9 +48,9 @@ class Expect:
     kwargs: Kwargs | None = None
     data: Kwargs | None = None
     unchecked: frozenset[str] = field(default_factory=frozenset)
-    #: the body is validated before the caller's rights: an empty body gets 4xx from
-    #: everyone, so the matrix only asserts "no 2xx, no 5xx, nothing written"
-    validated_first: bool = False
+    #: the caller's permission is checked (by the operation's auth gate) before the body:
+    #: who fails the gate gets 401/403, who passes it a 4xx for the empty body
+    body_after_permission: bool = False
     note: str = ""
 
 
@@ -396,7 +402,7 @@ STAFF_PERSONAS = _set(
 #: city-wide supervisor; never citizen B, the enterprise's agents, another department or
 #: the administrators (三权分立: they run the system, they do not read cases)
 CASE_READERS = _set(CITIZEN_A, CLERK, OFFICER, LEADER, SUPERVISOR)
-VALIDATED_FIRST = object()
+BODY_AFTER_PERMISSION = object()
 #: sharing (tests/security/world_sharing.py): the two departments' officers hold the
 #: departmental sharing, base-data and exchange permissions; the leader reviews the
 #: catalogue and stewards base data city-wide
@@ -549,76 +555,79 @@ _API_ALLOWED: dict[str, Any] = {
     "tongban_platform_api_endpoints_departments": ADMINS,
     "tongban_platform_api_endpoints_audit_entries": _set(AUDITOR),
     "catalog_item_list": EVERYONE,
-    "catalog_item_create": VALIDATED_FIRST,
+    "catalog_item_create": BODY_AFTER_PERMISSION,
     "catalog_item_get": EVERYONE,
     "catalog_version_get": EVERYONE,
-    "catalog_version_update": VALIDATED_FIRST,
+    "catalog_version_update": BODY_AFTER_PERMISSION,
     "catalog_search": EVERYONE,
-    "catalog_route": VALIDATED_FIRST,
+    "catalog_route": EVERYONE,
     "catalog_theme_list": EVERYONE,
     "catalog_life_event_list": EVERYONE,
     "catalog_bundle_list": EVERYONE,
     "catalog_power_list": EVERYONE,
     "catalog_power_get": NOBODY,
-    "catalog_power_save": VALIDATED_FIRST,
+    "catalog_power_save": BODY_AFTER_PERMISSION,
     "catalog_negative_list": EVERYONE,
     "catalog_version_draft_open": NOBODY,
     "catalog_version_submit": NOBODY,
-    "catalog_version_review": VALIDATED_FIRST,
-    "catalog_item_retire": VALIDATED_FIRST,
-    "approvals_case_submit": VALIDATED_FIRST,
-    "approvals_case_submit_bundle": VALIDATED_FIRST,
+    "catalog_version_review": BODY_AFTER_PERMISSION,
+    "catalog_item_retire": BODY_AFTER_PERMISSION,
+    "approvals_case_submit": BODY_AFTER_PERMISSION,
+    "approvals_case_submit_bundle": BODY_AFTER_PERMISSION,
     "approvals_case_list_mine": SIGNED_IN,
     "approvals_case_get": CASE_READERS,
     "approvals_notice_pdf": CASE_READERS,
     "approvals_case_withdraw": _set(CITIZEN_A),
     "approvals_case_correction_answer": _set(CITIZEN_A),
-    "approvals_case_rate": VALIDATED_FIRST,
-    # the API lists are scoped (a citizen gets an empty list); the pages refuse citizens
-    "approvals_task_inbox": SIGNED_IN,
-    "approvals_case_queue": SIGNED_IN,
+    "approvals_case_rate": BODY_AFTER_PERMISSION,
+    # staff lists: who holds none of their permissions is refused (like the pages)
+    "approvals_task_inbox": _set(CLERK, OFFICER, OTHER_OFFICER, LEADER),
+    "approvals_case_queue": _set(CLERK),
     "approvals_case_accept": _set(CLERK),
-    "approvals_case_refuse_acceptance": VALIDATED_FIRST,
-    "approvals_case_correction_request": VALIDATED_FIRST,
+    "approvals_case_refuse_acceptance": BODY_AFTER_PERMISSION,
+    "approvals_case_correction_request": BODY_AFTER_PERMISSION,
     "approvals_case_task_claim": _set(OFFICER, LEADER),
-    "approvals_case_task_complete": VALIDATED_FIRST,
-    "approvals_case_decide": VALIDATED_FIRST,
-    "approvals_case_deliver": VALIDATED_FIRST,
+    "approvals_case_task_complete": BODY_AFTER_PERMISSION,
+    "approvals_case_decide": BODY_AFTER_PERMISSION,
+    "approvals_case_deliver": BODY_AFTER_PERMISSION,
     "licences_licence_verify": EVERYONE,
     "licences_licence_mine": SIGNED_IN,
-    "licences_licence_issue": VALIDATED_FIRST,
-    "licences_licence_revoke": VALIDATED_FIRST,
+    "licences_licence_issue": BODY_AFTER_PERMISSION,
+    "licences_licence_revoke": BODY_AFTER_PERMISSION,
     # machines only, with the source's own key (tongban/apps/supervision/tests/test_intake_api.py)
     "tongban_apps_supervision_api_intake": NOBODY,
     "sharing_catalogue_resource_list": CATALOGUE_READERS,
     "sharing_catalogue_resource_get": CATALOGUE_READERS,
     "sharing_request_list": DEPARTMENT_OFFICERS,
-    "sharing_request_create": VALIDATED_FIRST,
+    "sharing_request_create": BODY_AFTER_PERMISSION,
     "sharing_request_get": DEPARTMENT_OFFICERS,
     "sharing_request_approve": _set(OFFICER),
-    "sharing_request_refuse": VALIDATED_FIRST,
+    "sharing_request_refuse": BODY_AFTER_PERMISSION,
     "sharing_request_withdraw": _set(OTHER_OFFICER),
     "sharing_grant_list": DEPARTMENT_OFFICERS,
     "sharing_grant_get": DEPARTMENT_OFFICERS,
-    "sharing_grant_revoke": VALIDATED_FIRST,
-    "basedata_records_load": VALIDATED_FIRST,
+    "sharing_grant_revoke": BODY_AFTER_PERMISSION,
+    "basedata_records_load": BODY_AFTER_PERMISSION,
     "exchange_delivery_list": DEPARTMENT_OFFICERS,
     "exchange_delivery_download": _set(OTHER_OFFICER),
-    "exchange_delivery_receipt": VALIDATED_FIRST,
+    "exchange_delivery_receipt": BODY_AFTER_PERMISSION,
 }
 
 _NOTES = {
     "accounts:logout": "signing out ends at the login page for everyone",
 }
 _UNCHECKED = {"accounts:logout": SIGNED_IN}
-_DATA: dict[str, Kwargs] = {"catalog_search": lambda w: {"q": "食品"}}
+_DATA: dict[str, Kwargs] = {
+    "catalog_search": lambda w: {"q": "食品"},
+    "catalog_route": lambda w: {"q": "我要开餐馆"},
+}
 
 
 def _merge(shape: Expect, allowed: Any, name: str) -> Expect:
     from dataclasses import replace
 
-    if allowed is VALIDATED_FIRST:
-        return replace(shape, allowed=NOBODY, validated_first=True)
+    if allowed is BODY_AFTER_PERMISSION:
+        return replace(shape, allowed=NOBODY, body_after_permission=True)
     return replace(
         shape,
         allowed=allowed,

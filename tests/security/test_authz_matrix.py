@@ -7,7 +7,9 @@ says who may use it. Each route is then requested once per persona, through Djan
 client, with real objects (citizen A's case, file, licence; the market regulator's
 department): an allowed persona gets through (no 401/403/404/5xx, no redirect to a login),
 a denied one gets 403/404 (or, anonymous on a page, the login page), and a denied write
-leaves no row in any table, no platform event and no notification behind.
+leaves no row in any table, no platform event and no notification behind. An API write
+sent an empty body (``BODY_AFTER_PERMISSION``) must refuse who fails its permission gate
+(401/403) before it looks at the body.
 """
 
 from __future__ import annotations
@@ -79,6 +81,40 @@ def api_operations() -> dict[str, tuple[str, str]]:
     }
 
 
+def gate_of(operation_id: str) -> tuple[tuple[str, ...], bool]:
+    """The permission codes and the public-users-only flag of an operation's auth
+    callbacks (``tongban.platform.api.auth.requires``); every callback must agree."""
+    found = [
+        operation
+        for _prefix, router in api._routers
+        for path_view in router.path_operations.values()
+        for operation in path_view.operations
+        if operation.operation_id == operation_id
+    ]
+    assert len(found) == 1, operation_id
+    gates = {
+        (
+            tuple(getattr(callback, "permission_codes", ())),
+            bool(getattr(callback, "public_users_only", False)),
+        )
+        for callback in found[0].auth_callbacks
+    }
+    assert len(gates) == 1, (operation_id, gates)
+    return gates.pop()
+
+
+def passes_gate(user: Any, gate: tuple[tuple[str, ...], bool]) -> bool:
+    """Whether a persona gets through an operation's gate (to the body's validation)."""
+    from tongban.platform.access.services import has_permission
+
+    codes, public_only = gate
+    if user is None:
+        return False
+    if public_only and user.kind != "public":
+        return False
+    return not codes or any(has_permission(user, code) for code in codes)
+
+
 def _declared(name: str) -> bool:
     return name in expectations.PAGES or any(
         name.startswith(prefix) or prefix in name for prefix in expectations.EXCLUDED
@@ -112,6 +148,16 @@ def test_every_expectation_names_only_known_personas():
     for expect in [*expectations.PAGES.values(), *expectations.API.values()]:
         assert expect.allowed <= set(PERSONAS), expect
         assert expect.unchecked <= set(PERSONAS), expect
+
+
+def test_every_body_after_permission_operation_has_a_permission_gate():
+    marked = sorted(
+        name for name, expect in expectations.API.items() if expect.body_after_permission
+    )
+    assert len(marked) == 20
+    for name in marked:
+        codes, public_only = gate_of(name)
+        assert codes or public_only, f"{name}: no requires(...) on the operation"
 
 
 def test_the_completeness_check_catches_an_undeclared_route(monkeypatch):
@@ -185,12 +231,22 @@ def _fingerprint(world: World) -> tuple[Any, ...]:
 
 
 def _verdict(
-    persona: str, method: str, url: str, response: Any, expect: Expect, page: bool
+    persona: str,
+    method: str,
+    url: str,
+    response: Any,
+    expect: Expect,
+    page: bool,
+    through_gate: bool = False,
 ) -> str | None:
     allowed = persona in expect.allowed
     status = response.status_code
-    if expect.validated_first:
-        if status in (400, 401, 403, 404, 422):
+    if expect.body_after_permission:
+        if not through_gate:
+            if status in (401, 403):
+                return None
+            return f"{persona} {method} {url}: holds no permission of the gate but got {status}"
+        if 400 <= status < 500:
             return None
         return f"{persona} {method} {url}: an empty body got {status}"
     location = response.get("Location", "") if 300 <= status < 400 else ""
@@ -240,6 +296,7 @@ def _run(world: World, targets: list[tuple[str, Expect, str, str, bool]]) -> lis
     problems: list[str] = []
     for label, expect, method, url, page in targets:
         data = expect.data(world) if expect.data else None
+        gate = gate_of(label) if expect.body_after_permission else None
         # denied first: an allowed write (rolled back below) must not change what they see
         order = sorted(PERSONAS, key=lambda p: p in expect.allowed)
         for persona in order:
@@ -255,7 +312,8 @@ def _run(world: World, targets: list[tuple[str, Expect, str, str, bool]]) -> lis
                 cookies = copy.deepcopy(clients[persona].cookies)
                 response = _request(clients[persona], method, url, data, page)
                 clients[persona].cookies = cookies
-                problem = _verdict(persona, method, url, response, expect, page)
+                through_gate = gate is not None and passes_gate(world.users[persona], gate)
+                problem = _verdict(persona, method, url, response, expect, page, through_gate)
                 if problem:
                     problems.append(f"[{label}] {problem}")
                 if before is not None:
@@ -365,11 +423,12 @@ def test_a_guessed_file_uuid_is_refused_and_an_unknown_one_is_not_found(world, a
     assert as_persona(ANONYMOUS).get(f"/services/files/{world.file.pk}/").status_code == 404
 
 
-def test_citizens_get_empty_staff_lists_from_the_api(world, as_persona):
-    """The pages refuse citizens the window's queue and the officer's inbox; the API
-    answers them, scoped to nothing."""
+def test_citizens_are_refused_the_staff_lists_of_the_api(world, as_persona):
+    """Like the pages, the API refuses citizens the window's queue, the officer's inbox
+    and the exchange inbox (403, not an empty list)."""
     for persona in (CITIZEN_A, CITIZEN_B, AGENT):
         client = as_persona(persona)
-        assert client.get("/api/approvals/queue").json()["count"] == 0
-        assert client.get("/api/approvals/inbox").json() == []
+        assert client.get("/api/approvals/queue").status_code == 403, persona
+        assert client.get("/api/approvals/inbox").status_code == 403, persona
+        assert client.get("/api/exchange/deliveries").status_code == 403, persona
     assert as_persona(CLERK).get("/api/approvals/queue").json()["count"] == 1

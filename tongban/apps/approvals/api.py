@@ -19,6 +19,7 @@ from tongban.apps.approvals.access import access_case_by_id
 from tongban.apps.approvals.clock import Clock, case_clock
 from tongban.apps.approvals.models import Case, Notice
 from tongban.platform.accounts.models import LegalPerson
+from tongban.platform.api.auth import requires, requires_public_user
 from tongban.platform.api.endpoints import Pagination
 
 router = Router(tags=["approvals"])
@@ -363,7 +364,12 @@ def _detail_out(actor: Any, case: Case) -> dict[str, Any]:
 # ---------------------------------------------------------------- the applicant
 
 
-@router.post("/cases", response={201: CaseOut}, operation_id="approvals_case_submit")
+@router.post(
+    "/cases",
+    response={201: CaseOut},
+    auth=requires_public_user(),
+    operation_id="approvals_case_submit",
+)
 def case_submit(request: HttpRequest, payload: SubmitIn) -> Any:
     """Submit an application. Send an ``Idempotency-Key`` header (8–80 characters): a
     retried or double-clicked request returns the case the first one created."""
@@ -379,7 +385,10 @@ def case_submit(request: HttpRequest, payload: SubmitIn) -> Any:
 
 
 @router.post(
-    "/bundles/{code}/cases", response={201: CaseOut}, operation_id="approvals_case_submit_bundle"
+    "/bundles/{code}/cases",
+    response={201: CaseOut},
+    auth=requires_public_user(),
+    operation_id="approvals_case_submit_bundle",
 )
 def case_submit_bundle(request: HttpRequest, code: str, payload: BundleSubmitIn) -> Any:
     """Apply for a 一件事 bundle: one joint case with a child per item (materials carry
@@ -457,7 +466,10 @@ def case_correction_answer(request: HttpRequest, case_id: int, payload: Correcti
 
 
 @router.post(
-    "/cases/{case_id}/rating", response={201: RatingOut}, operation_id="approvals_case_rate"
+    "/cases/{case_id}/rating",
+    response={201: RatingOut},
+    auth=requires_public_user(),
+    operation_id="approvals_case_rate",
 )
 def case_rate(request: HttpRequest, case_id: int, payload: RatingIn) -> Any:
     actor = _actor(request)
@@ -471,7 +483,12 @@ def case_rate(request: HttpRequest, case_id: int, payload: RatingIn) -> Any:
 # ---------------------------------------------------------------- staff
 
 
-@router.get("/inbox", response=list[InboxOut], operation_id="approvals_task_inbox")
+@router.get(
+    "/inbox",
+    response=list[InboxOut],
+    auth=requires(*selectors.TASK_ROLE_PERMISSIONS.values()),
+    operation_id="approvals_task_inbox",
+)
 def task_inbox(request: HttpRequest) -> Any:
     """The caller's open tasks on cases in their scope, oldest first (at most 200)."""
     return [
@@ -485,7 +502,12 @@ def task_inbox(request: HttpRequest) -> Any:
     ]
 
 
-@router.get("/queue", response=list[CaseOut], operation_id="approvals_case_queue")
+@router.get(
+    "/queue",
+    response=list[CaseOut],
+    auth=requires(permissions.CASE_ACCEPT),
+    operation_id="approvals_case_queue",
+)
 @paginate(Pagination)
 def case_queue(request: HttpRequest) -> Any:
     """Received applications waiting for the window (accept, refuse, correction)."""
@@ -507,7 +529,10 @@ def case_accept(request: HttpRequest, case_id: int, payload: AcceptIn) -> Any:
 
 
 @router.post(
-    "/cases/{case_id}/refuse", response=CaseOut, operation_id="approvals_case_refuse_acceptance"
+    "/cases/{case_id}/refuse",
+    response=CaseOut,
+    auth=requires(permissions.CASE_ACCEPT),
+    operation_id="approvals_case_refuse_acceptance",
 )
 def case_refuse_acceptance(request: HttpRequest, case_id: int, payload: ReasonsIn) -> Any:
     actor = _actor(request)
@@ -520,6 +545,7 @@ def case_refuse_acceptance(request: HttpRequest, case_id: int, payload: ReasonsI
 @router.post(
     "/cases/{case_id}/correction-request",
     response={201: CaseOut},
+    auth=requires(permissions.CASE_ACCEPT),
     operation_id="approvals_case_correction_request",
 )
 def case_correction_request(
@@ -556,6 +582,7 @@ def case_task_claim(request: HttpRequest, case_id: int, task_id: int) -> Any:
 @router.post(
     "/cases/{case_id}/tasks/{task_id}/complete",
     response=CaseOut,
+    auth=requires(permissions.CASE_REVIEW),
     operation_id="approvals_case_task_complete",
 )
 def case_task_complete(
@@ -570,7 +597,12 @@ def case_task_complete(
     )
 
 
-@router.post("/cases/{case_id}/decide", response=CaseOut, operation_id="approvals_case_decide")
+@router.post(
+    "/cases/{case_id}/decide",
+    response=CaseOut,
+    auth=requires(permissions.CASE_DECIDE),
+    operation_id="approvals_case_decide",
+)
 def case_decide(request: HttpRequest, case_id: int, payload: DecideIn) -> Any:
     actor = _actor(request)
     case = access_case_by_id(actor, case_id, permissions.CASE_DECIDE)
@@ -587,7 +619,12 @@ def case_decide(request: HttpRequest, case_id: int, payload: DecideIn) -> Any:
     return _case_out(decided)
 
 
-@router.post("/cases/{case_id}/deliver", response=CaseOut, operation_id="approvals_case_deliver")
+@router.post(
+    "/cases/{case_id}/deliver",
+    response=CaseOut,
+    auth=requires(permissions.CASE_DELIVER),
+    operation_id="approvals_case_deliver",
+)
 def case_deliver(request: HttpRequest, case_id: int, payload: DeliverIn) -> Any:
     actor = _actor(request)
     case = access_case_by_id(actor, case_id, permissions.CASE_DELIVER)

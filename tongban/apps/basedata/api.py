@@ -7,7 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from tongban.apps.basedata import services
+from tongban.apps.basedata import permissions, services
+from tongban.platform.api.auth import requires
 
 router = Router(tags=["basedata"])
 
@@ -33,6 +34,7 @@ class LoadOut(Schema):
 @router.post(
     "/datasets/{dataset}/records",
     response=LoadOut,
+    auth=requires(permissions.RECORD_UPDATE),
     operation_id="basedata_records_load",
 )
 def records_load(request: HttpRequest, dataset: str, payload: LoadIn) -> Any:

@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from tongban.apps.catalog import selectors, services
+from tongban.apps.catalog import permissions, selectors, services
 from tongban.apps.catalog.models import ItemVersion, PowerItem, ServiceItem
+from tongban.platform.api.auth import requires
 from tongban.platform.api.endpoints import Pagination
 from tongban.platform.orgs.models import Department
 
@@ -498,7 +499,12 @@ def _version_for_write(version_id: int) -> ItemVersion:
     return get_object_or_404(ItemVersion.objects.select_related("item__department"), pk=version_id)
 
 
-@router.post("/items", response={201: VersionStateOut}, operation_id="catalog_item_create")
+@router.post(
+    "/items",
+    response={201: VersionStateOut},
+    auth=requires(permissions.ITEM_EDIT),
+    operation_id="catalog_item_create",
+)
 def item_create(request: HttpRequest, payload: ItemCreateIn) -> Any:
     """Create an item; its first version is a draft."""
     department = get_object_or_404(Department, code=payload.department_code)
@@ -524,7 +530,10 @@ def version_draft_open(request: HttpRequest, item_id: int) -> Any:
 
 
 @router.put(
-    "/versions/{version_id}", response=VersionStateOut, operation_id="catalog_version_update"
+    "/versions/{version_id}",
+    response=VersionStateOut,
+    auth=requires(permissions.ITEM_EDIT),
+    operation_id="catalog_version_update",
 )
 def version_update(request: HttpRequest, version_id: int, payload: ContentIn) -> Any:
     """Replace a draft's whole guide."""
@@ -550,6 +559,7 @@ def version_submit(request: HttpRequest, version_id: int) -> Any:
 @router.post(
     "/versions/{version_id}/review",
     response=VersionStateOut,
+    auth=requires(permissions.ITEM_REVIEW),
     operation_id="catalog_version_review",
 )
 def version_review(request: HttpRequest, version_id: int, payload: ReviewIn) -> Any:
@@ -562,7 +572,12 @@ def version_review(request: HttpRequest, version_id: int, payload: ReviewIn) -> 
     )
 
 
-@router.post("/items/{item_id}/retire", response=ItemSummaryOut, operation_id="catalog_item_retire")
+@router.post(
+    "/items/{item_id}/retire",
+    response=ItemSummaryOut,
+    auth=requires(permissions.ITEM_REVIEW),
+    operation_id="catalog_item_retire",
+)
 def item_retire(request: HttpRequest, item_id: int, payload: RetireIn) -> Any:
     item = get_object_or_404(
         ServiceItem.objects.select_related("department", "current"), pk=item_id
@@ -585,7 +600,12 @@ class PowerIn(Schema):
     duties: list[DutyOut]
 
 
-@router.put("/powers/{code}", response=PowerOut, operation_id="catalog_power_save")
+@router.put(
+    "/powers/{code}",
+    response=PowerOut,
+    auth=requires(permissions.POWER_MANAGE),
+    operation_id="catalog_power_save",
+)
 def power_save(request: HttpRequest, code: str, payload: PowerIn) -> Any:
     """Create or replace a power item with its legal bases and duties (责任清单)."""
     services.power_save(

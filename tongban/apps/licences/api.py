@@ -11,7 +11,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
-from tongban.apps.licences import documents, selectors, services
+from tongban.apps.licences import documents, permissions, selectors, services
+from tongban.platform.api.auth import requires
 from tongban.platform.orgs.models import Department
 
 router = Router(tags=["licences"])
@@ -85,7 +86,12 @@ def licence_mine(request: HttpRequest) -> Any:
     return [_public(request, licence) for licence in selectors.licences_held_by(actor=actor)[:200]]
 
 
-@router.post("/licences", response={201: LicencePublicOut}, operation_id="licences_licence_issue")
+@router.post(
+    "/licences",
+    response={201: LicencePublicOut},
+    auth=requires(permissions.LICENCE_ISSUE),
+    operation_id="licences_licence_issue",
+)
 def licence_issue(request: HttpRequest, payload: IssueIn) -> Any:
     """Issue a licence by hand; needs ``licences.licence.issue`` over the department."""
     department = get_object_or_404(Department, code=payload.issuer_department_code)
@@ -107,6 +113,7 @@ def licence_issue(request: HttpRequest, payload: IssueIn) -> Any:
 @router.post(
     "/licences/{identifier}/revoke",
     response=LicencePublicOut,
+    auth=requires(permissions.LICENCE_REVOKE),
     operation_id="licences_licence_revoke",
 )
 def licence_revoke(request: HttpRequest, identifier: str, payload: RevokeIn) -> Any:

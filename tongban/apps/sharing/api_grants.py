@@ -15,6 +15,7 @@ from tongban.apps.sharing import grants, permissions
 from tongban.apps.sharing import grants_selectors as selectors
 from tongban.apps.sharing.models import Grant, SharingRequest
 from tongban.platform.access.services import deny, has_permission
+from tongban.platform.api.auth import requires
 
 router = Router(tags=["sharing"])
 
@@ -147,11 +148,14 @@ def request_list(request: HttpRequest, side: str = "consumer", status: str = "")
     return [_request_out(item) for item in rows]
 
 
-@router.post("/requests", response={201: RequestOut}, operation_id="sharing_request_create")
+@router.post(
+    "/requests",
+    response={201: RequestOut},
+    auth=requires(permissions.REQUEST_CREATE),
+    operation_id="sharing_request_create",
+)
 def request_create(request: HttpRequest, payload: RequestIn) -> Any:
     actor = _actor(request)
-    if not has_permission(actor, permissions.REQUEST_CREATE):
-        deny(actor, permissions.REQUEST_CREATE)
     resource = selectors.resource_by_code(payload.resource_code)
     system = selectors.systems_for_request(actor).filter(code=payload.system_code).first()
     if resource is None or system is None:
@@ -193,7 +197,10 @@ def request_approve(request: HttpRequest, request_id: int, payload: ApproveIn) -
 
 
 @router.post(
-    "/requests/{request_id}/refuse", response=RequestOut, operation_id="sharing_request_refuse"
+    "/requests/{request_id}/refuse",
+    response=RequestOut,
+    auth=requires(permissions.REQUEST_REVIEW),
+    operation_id="sharing_request_refuse",
 )
 def request_refuse(request: HttpRequest, request_id: int, payload: ReasonsIn) -> Any:
     actor = _actor(request)
@@ -236,7 +243,12 @@ def grant_get(request: HttpRequest, grant_id: int) -> Any:
     return _grant_out(selectors.access_grant_by_id(_actor(request), grant_id))
 
 
-@router.post("/{int:grant_id}/revoke", response=GrantOut, operation_id="sharing_grant_revoke")
+@router.post(
+    "/{int:grant_id}/revoke",
+    response=GrantOut,
+    auth=requires(permissions.GRANT_MANAGE),
+    operation_id="sharing_grant_revoke",
+)
 def grant_revoke(request: HttpRequest, grant_id: int, payload: RevokeIn) -> Any:
     actor = _actor(request)
     grant = selectors.access_grant_by_id(actor, grant_id)
