@@ -323,6 +323,15 @@ SHARING_REVIEW_WORKING_DAYS = env_int("TONGBAN_SHARING_REVIEW_WORKING_DAYS", 5)
 TONGBAN_LOG_SEAL_KEY = env_str("TONGBAN_LOG_SEAL_KEY", "")
 # scheduled exchange: webhooks must be HTTPS; tests allow plain HTTP to the loopback address
 TONGBAN_EXCHANGE_ALLOW_HTTP_LOOPBACK = env_bool("TONGBAN_EXCHANGE_ALLOW_HTTP_LOOPBACK", False)
+# official documents: supervised tasks remind their owners this many days before the
+# deadline; fonts are loaded in the background at start-up (production default)
+TONGBAN_DOCUMENTS_TASK_REMIND_DAYS = env_int("TONGBAN_DOCUMENTS_TASK_REMIND_DAYS", 3)
+# a receiving unit signs for a sent document within this many hours (default per sending),
+# or it is reminded and supervision hears of it
+DOCUMENTS_SIGN_WITHIN_HOURS = env_int("TONGBAN_DOCUMENTS_SIGN_WITHIN_HOURS", 72)
+# the public verify page: checks per client address and minute
+TONGBAN_DOCUMENTS_VERIFY_PER_MINUTE = env_int("TONGBAN_DOCUMENTS_VERIFY_PER_MINUTE", 10)
+TONGBAN_DOCUMENTS_WARM_FONTS = env_bool("TONGBAN_DOCUMENTS_WARM_FONTS", TONGBAN_ENV == "production")
 DATA_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES + 1024 * 1024
 # A TrueType font embedded in PDF notices and licences (default: the first of the Debian
 # fonts found, e.g. fonts-wqy-zenhei); the public address put into QR codes of PDFs.

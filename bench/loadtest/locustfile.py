@@ -26,7 +26,10 @@ licence verifications: some 65,000 requests an hour.
   credentials reading the population base database under its grant (about 21,600 calls an
   hour at scale 1), every call grant-checked and logged.
 
-To come when its application lands: official documents fanning out.
+- official documents (``DocumentSender``, ``DocumentReceiver``): the general office's 文书
+  sends a sealed document to the city's two groups (各区人民政府, 市直各单位: about 45
+  units; notifications queued, written by the worker) once a minute; receiving units'
+  文书 look at their inbox and sign for what arrived.
 
 Work moves between roles through in-memory hand-off queues (one Locust process, gevent):
 a clerk accepts only what a citizen submitted, an officer reviews only what was accepted,
@@ -66,6 +69,8 @@ RATES = {
     "searcher": 0.5,
     "verifier": 0.5,
     "gateway": 1.5,  # 4 systems → 6 calls/s
+    "document_sender": 1 / 60,  # one document to ~45 units a minute
+    "document_receiver": 0.2,  # look at the inbox, sign for what arrived
 }
 INTAKE_CASES_PER_BATCH = 25  # four events each
 
@@ -441,3 +446,50 @@ class GatewayConsumer(FastHttpUser):
                 response.failure(f"HTTP {response.status_code}: {(response.text or '')[:200]}")
             elif not response.json().get("records"):
                 response.failure("no record")
+
+
+class DocumentSender(ApiUser):
+    """The general office's 文书: one sealed document to the city's groups a minute."""
+
+    fixed_count = CONFIG["users"].get("document_sender", 0) if CONFIG.get("documents") else 0
+    wait_time = constant_throughput(RATES["document_sender"] * SCALE)
+
+    def on_start(self) -> None:
+        self.token = CONFIG["documents"]["sender_token"]
+        self.waiting = deque(CONFIG["documents"]["documents"])
+
+    @task
+    def send(self) -> None:
+        if not self.waiting:
+            return
+        document = self.waiting.popleft()
+        self.api(
+            "documents: send to ~45 units",
+            "POST",
+            f"/api/documents/exchange/send/{document}",
+            {"groups": CONFIG["documents"]["groups"], "message": "压测分发"},
+            expect=201,
+        )
+
+
+class DocumentReceiver(ApiUser):
+    """A receiving unit's 文书: the inbox, then 签收 of the oldest pending copy."""
+
+    fixed_count = CONFIG["users"].get("document_receiver", 0) if CONFIG.get("documents") else 0
+    wait_time = constant_throughput(RATES["document_receiver"] * SCALE)
+    tokens = itertools.cycle(CONFIG.get("documents", {}).get("receiver_tokens") or [""])
+
+    def on_start(self) -> None:
+        self.token = next(self.tokens)
+
+    @task
+    def inbox(self) -> None:
+        listing = self.api("documents: inbox", "GET", "/api/documents/exchange/inbox?state=pending")
+        items = listing.get("items", listing) if isinstance(listing, dict) else listing
+        pending = [row for row in items or [] if row.get("state") == "pending"]
+        if pending:
+            self.api(
+                "documents: sign for receipt",
+                "POST",
+                f"/api/documents/exchange/inbox/{pending[0]['id']}/sign",
+            )

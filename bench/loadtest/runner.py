@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ USERS = {
     "searcher": 10,
     "verifier": 4,
     "gateway": 4,
+    "document_sender": 1,  # the general office's 文书
+    "document_receiver": 4,  # receiving units' 文书
 }
 QUERIES = [
     "开饭店",
@@ -115,6 +118,7 @@ def build(url: str, host: str) -> dict[str, Any]:
     Source.objects.create(code="loadtest", name="压测来源", key_hash=digest)
     departments = list(Department.objects.values_list("code", flat=True)[:40])
     gateway = _gateway_consumer()
+    documents = _documents()
     return {
         "host": host,
         "bundle": lifecycle.BUNDLE,
@@ -135,9 +139,53 @@ def build(url: str, host: str) -> dict[str, Any]:
         ],
         "source_key": key,
         "gateway": gateway,
+        "documents": documents,
         "departments": departments,
         "queries": QUERIES,
         "users": USERS,
+    }
+
+
+def _documents(copies: int = 60) -> dict[str, Any]:
+    """The demo's sealed notice copied ``copies`` times as documents waiting for 分发 (the
+    sealing itself is not part of the hour), the general office's 文书 and the receiving
+    units' 文书 with tokens, and the two city-wide groups (about 45 units a send)."""
+    from tongban.apps.documents.models import Document, DocumentState, RecipientGroup
+    from tongban.platform.accounts.models import User
+    from tongban.platform.accounts.services import token_create
+
+    sealed = Document.objects.filter(issuer__code="SZFB", sealed_pdf__isnull=False).first()
+    sender = User.objects.filter(username="szfb_u01c").first()
+    if sealed is None or sender is None:
+        return {}
+    ids = []
+    for _ in range(copies):
+        copy = Document.objects.get(pk=sealed.pk)
+        copy.pk = None
+        copy.public_id = uuid.uuid4()
+        copy.serial = None
+        copy.year = None
+        copy.number = ""
+        copy.process = None
+        copy.state = DocumentState.DISTRIBUTING
+        copy.save()
+        ids.append(copy.pk)
+    receivers = [
+        User.objects.get(username=name)
+        for name in ("scjg_u01c", "zsj_u01c", "rsj_u01c", "mzj_u01c", "scj_u01c")
+        if User.objects.filter(username=name).exists()
+    ]
+
+    def token(user: Any) -> str:
+        return token_create(actor=user, user=user, name="loadtest")[1]
+
+    return {
+        "sender_token": token(sender),
+        "documents": ids,
+        "groups": list(
+            RecipientGroup.objects.filter(owner__isnull=True).values_list("pk", flat=True)
+        ),
+        "receiver_tokens": [token(user) for user in receivers],
     }
 
 

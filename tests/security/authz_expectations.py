@@ -144,6 +144,14 @@ def _resource_version(number: int) -> Kwargs:
     return lambda w: {"code": w.sharing.resource.code, "number": number}
 
 
+def _doc(attribute: str, key: str, field_name: str = "pk") -> Kwargs:
+    return lambda w: {key: getattr(getattr(w.documents, attribute), field_name)}
+
+
+def _doc_action(attribute: str, key: str, action: str) -> Kwargs:
+    return lambda w: {key: getattr(w.documents, attribute).pk, "action": action}
+
+
 #: route-name prefixes left out of the matrix, with the reason
 EXCLUDED: dict[str, str] = {
     "admin:": (
@@ -320,6 +328,71 @@ _PAGE_SHAPES: dict[str, Expect] = {
     "gateway:token": _page("POST", data=lambda w: {"grant_type": "client_credentials"}),
     "gateway:ping": _page(),
     "gateway:resource_call": _page(kwargs=_resource),
+    "documents:home": _page(),
+    "documents:drafts": _page(),
+    "documents:document_new": _page(),
+    "documents:document_detail": _page(kwargs=_doc("draft", "document_id")),
+    "documents:document_edit": _page(kwargs=_doc("draft", "document_id")),
+    "documents:document_diff": _page(
+        kwargs=_doc("draft", "document_id"), data=lambda w: {"a": 1, "b": 2}
+    ),
+    "documents:document_submit": _page("POST", _doc("draft", "document_id")),
+    "documents:document_decide": _page(
+        "POST", _doc("checking", "document_id"), data=lambda w: {"decision": "agree"}
+    ),
+    "documents:document_number": _page("POST", _doc("numbering", "document_id")),
+    "documents:document_seal": _page("POST", _doc("numbering", "document_id")),
+    "documents:document_cancel": _page(
+        "POST", _doc("draft", "document_id"), data=lambda w: {"reason": "测试"}
+    ),
+    "documents:document_preview": _page(kwargs=_doc("draft", "document_id")),
+    "documents:seals": _page(),
+    "documents:seal_image": _page(kwargs=lambda w: {"seal_id": _seal_id(w)}),
+    "documents:seal_rotate": _page("POST", lambda w: {"seal_id": _seal_id(w)}),
+    "documents:seal_retire": _page("POST", lambda w: {"seal_id": _seal_id(w)}),
+    "documents:verify": _page(),
+    "documents:verify_document": _page(kwargs=_doc("sent", "public_id", "public_id")),
+    "documents:document_pdf": _page(kwargs=_doc("sent", "document_id")),
+    "documents:archive": _page(),
+    "documents:archive_detail": _page(kwargs=_doc("archive", "record_id")),
+    "documents:document_archive": _page(
+        "POST", _doc("sent", "document_id"), data=lambda w: {"retention": "30y"}
+    ),
+    "documents:receipt_archive": _page(
+        "POST", _doc("closed_receipt", "receipt_id"), data=lambda w: {"retention": "10y"}
+    ),
+    "documents:document_send": _page(kwargs=_doc("sent", "document_id")),
+    "documents:dispatch_detail": _page(kwargs=_doc("dispatch", "dispatch_id")),
+    "documents:dispatch_csv": _page(kwargs=_doc("dispatch", "dispatch_id")),
+    "documents:dispatch_remind": _page("POST", _doc("dispatch", "dispatch_id")),
+    "documents:delivery_recall": _page("POST", _doc("delivery", "delivery_id")),
+    "documents:delivery_return_notice": _page(kwargs=_doc("returned", "delivery_id")),
+    "documents:inbox": _page(),
+    "documents:delivery_detail": _page(kwargs=_doc("delivery", "delivery_id")),
+    "documents:delivery_sign": _page("POST", _doc("delivery", "delivery_id")),
+    "documents:delivery_return": _page(
+        "POST", _doc("delivery", "delivery_id"), data=lambda w: {"reason": "测试"}
+    ),
+    "documents:groups": _page(),
+    "documents:group_detail": _page(kwargs=_doc("group", "group_id")),
+    "documents:group_delete": _page("POST", _doc("group", "group_id")),
+    "documents:receipts": _page(),
+    "documents:receipt_new": _page(),
+    "documents:receipt_register": _page("POST", _doc("delivery", "delivery_id")),
+    "documents:receipt_detail": _page(kwargs=_doc("receipt", "receipt_id")),
+    "documents:receipt_act": _page(
+        "POST",
+        _doc_action("receipt", "receipt_id", "propose"),
+        data=lambda w: {"proposal": "拟请办公室阅处"},
+    ),
+    "documents:tasks": _page(),
+    "documents:task_new": _page(),
+    "documents:task_detail": _page(kwargs=_doc("task", "task_id")),
+    "documents:task_act": _page(
+        "POST",
+        _doc_action("task", "task_id", "report"),
+        data=lambda w: {"text": "正在推进", "percent": 50},
+    ),
     "ui:home": _page(),
     "ui:workbench": _page(),
     "ui:workbench_tab": _page(kwargs=lambda w: {"tab": "todo"}),
@@ -331,6 +404,14 @@ _PAGE_SHAPES: dict[str, Expect] = {
 
 def _op(kwargs: Kwargs | None = None, **extra: Any) -> Expect:
     return Expect(allowed=NOBODY, kwargs=kwargs, **extra)
+
+
+def _seal_id(world: World) -> int:
+    from tongban.apps.documents.seals import active_seal
+
+    seal = active_seal(world.market)
+    assert seal is not None
+    return seal.pk
 
 
 _API_SHAPES: dict[str, Expect] = {
@@ -392,6 +473,47 @@ _API_SHAPES: dict[str, Expect] = {
     "exchange_delivery_list": _op(),
     "exchange_delivery_download": _op(_sharing("delivery", "delivery_id")),
     "exchange_delivery_receipt": _op(_sharing("delivery", "delivery_id")),
+    "documents_drafts_pending": _op(),
+    "documents_draft_get": _op(_doc("draft", "document_id")),
+    "documents_draft_create": _op(),
+    "documents_draft_submit": _op(_doc("draft", "document_id")),
+    "documents_draft_decide": _op(_doc("checking", "document_id")),
+    "documents_draft_number": _op(_doc("numbering", "document_id")),
+    "documents_archive_list": _op(),
+    "documents_archive_get": _op(_doc("archive", "record_id")),
+    "documents_document_archive": _op(_doc("sent", "document_id")),
+    "documents_receipt_archive": _op(_doc("closed_receipt", "receipt_id")),
+    "documents_search": _op(data=lambda w: {"q": "年度报告"}),
+    "documents_seal_list": _op(),
+    "documents_verify": _op(_doc("sent", "public_id", "public_id")),
+    "documents_inbox_list": _op(),
+    "documents_inbox_get": _op(_doc("delivery", "delivery_id")),
+    "documents_delivery_sign": _op(_doc("delivery", "delivery_id")),
+    "documents_delivery_return": _op(_doc("delivery", "delivery_id")),
+    "documents_document_send": _op(_doc("sent", "document_id")),
+    "documents_dispatch_get": _op(_doc("dispatch", "dispatch_id")),
+    "documents_dispatch_deliveries": _op(_doc("dispatch", "dispatch_id")),
+    "documents_dispatch_remind": _op(_doc("dispatch", "dispatch_id")),
+    "documents_delivery_recall": _op(_doc("delivery", "delivery_id")),
+    "documents_receipt_list": _op(),
+    "documents_receipt_register": _op(_doc("delivery", "delivery_id")),
+    "documents_receipt_register_paper": _op(),
+    "documents_receipt_get": _op(_doc("receipt", "receipt_id")),
+    "documents_receipt_propose": _op(_doc("receipt", "receipt_id")),
+    "documents_receipt_instruct": _op(_doc("receipt", "receipt_id")),
+    "documents_receipt_circulate": _op(_doc("receipt", "receipt_id")),
+    "documents_receipt_assign": _op(_doc("receipt", "receipt_id")),
+    "documents_receipt_task_done": _op(
+        lambda w: {"receipt_id": w.documents.receipt.pk, "task_id": w.documents.circulation.pk}
+    ),
+    "documents_receipt_close": _op(_doc("receipt", "receipt_id")),
+    "documents_task_list": _op(),
+    "documents_task_create": _op(),
+    "documents_task_get": _op(_doc("task", "task_id")),
+    "documents_task_report": _op(_doc("task", "task_id")),
+    "documents_task_remind": _op(_doc("task", "task_id")),
+    "documents_task_close": _op(_doc("task", "task_id")),
+    "documents_task_cancel": _op(_doc("task", "task_id")),
 }
 
 
@@ -407,6 +529,10 @@ BODY_AFTER_PERMISSION = object()
 #: departmental sharing, base-data and exchange permissions; the leader reviews the
 #: catalogue and stewards base data city-wide
 DEPARTMENT_OFFICERS = _set(OFFICER, OTHER_OFFICER)
+#: official documents (tests/security/world_documents.py)
+DOCUMENT_STAFF = _set(OFFICER, OTHER_OFFICER, LEADER)
+DOCUMENT_PEOPLE = DOCUMENT_STAFF | _set(SUPERVISOR, SYSTEM_ADMIN)
+MARKET_READERS = _set(OFFICER, LEADER)
 CATALOGUE_READERS = _set(OFFICER, OTHER_OFFICER, LEADER)
 
 _PAGE_ALLOWED: dict[str, Any] = {
@@ -542,6 +668,58 @@ _PAGE_ALLOWED: dict[str, Any] = {
     "gateway:token": NOBODY,
     "gateway:ping": NOBODY,
     "gateway:resource_call": NOBODY,
+    # official documents (tests/security/world_documents.py): each department's officer is
+    # its 文书 (draft, check, number and seal, receive, handle, archive, seals, reports);
+    # the leader signs off, countersigns and instructs for the market regulator; the
+    # supervisor supervises tasks city-wide; the system administrator keeps city groups
+    "documents:home": DOCUMENT_PEOPLE,
+    "documents:drafts": DOCUMENT_STAFF,
+    "documents:document_new": DEPARTMENT_OFFICERS,
+    "documents:document_detail": MARKET_READERS,
+    "documents:document_edit": _set(OFFICER),
+    "documents:document_diff": MARKET_READERS,
+    "documents:document_submit": _set(OFFICER),
+    "documents:document_decide": _set(OFFICER),
+    "documents:document_number": _set(OFFICER),
+    # the draft is at 编号: no 用印 step is open, so nobody may seal it yet (who may seal
+    # at 用印: tongban/apps/documents/tests/test_drafting_process.py)
+    "documents:document_seal": NOBODY,
+    "documents:document_cancel": _set(OFFICER),
+    "documents:document_preview": MARKET_READERS,
+    "documents:seals": DEPARTMENT_OFFICERS,
+    "documents:seal_image": _set(OFFICER),
+    "documents:seal_rotate": _set(OFFICER),
+    "documents:seal_retire": _set(OFFICER),
+    "documents:verify": EVERYONE,
+    "documents:verify_document": EVERYONE,
+    "documents:document_pdf": _set(OFFICER, OTHER_OFFICER, LEADER),
+    "documents:archive": DOCUMENT_STAFF,
+    "documents:archive_detail": MARKET_READERS,
+    "documents:document_archive": _set(OFFICER),
+    "documents:receipt_archive": _set(OTHER_OFFICER),
+    "documents:document_send": _set(OFFICER),
+    "documents:dispatch_detail": MARKET_READERS,
+    "documents:dispatch_csv": MARKET_READERS,
+    "documents:dispatch_remind": _set(OFFICER),
+    "documents:delivery_recall": _set(OFFICER),
+    "documents:delivery_return_notice": _set(OFFICER, OTHER_OFFICER, LEADER),
+    "documents:inbox": DEPARTMENT_OFFICERS,
+    "documents:delivery_detail": _set(OTHER_OFFICER),
+    "documents:delivery_sign": _set(OTHER_OFFICER),
+    "documents:delivery_return": _set(OTHER_OFFICER),
+    "documents:groups": _set(OFFICER, OTHER_OFFICER, SYSTEM_ADMIN),
+    # department senders see the city's groups they send to; only the keeper changes them
+    "documents:group_detail": _set(OFFICER, OTHER_OFFICER, SYSTEM_ADMIN),
+    "documents:group_delete": _set(SYSTEM_ADMIN),
+    "documents:receipts": DOCUMENT_STAFF,
+    "documents:receipt_new": DEPARTMENT_OFFICERS,
+    "documents:receipt_register": _set(OTHER_OFFICER),
+    "documents:receipt_detail": _set(OTHER_OFFICER),
+    "documents:receipt_act": _set(OTHER_OFFICER),
+    "documents:tasks": _set(OFFICER, OTHER_OFFICER, SUPERVISOR),
+    "documents:task_new": _set(SUPERVISOR),
+    "documents:task_detail": _set(OTHER_OFFICER, SUPERVISOR),
+    "documents:task_act": _set(OTHER_OFFICER),
     "ui:home": EVERYONE,
     "ui:workbench": STAFF_PERSONAS,
     "ui:workbench_tab": STAFF_PERSONAS,
@@ -551,6 +729,45 @@ _PAGE_ALLOWED: dict[str, Any] = {
 }
 
 _API_ALLOWED: dict[str, Any] = {
+    "documents_drafts_pending": DOCUMENT_STAFF,
+    "documents_draft_get": MARKET_READERS,
+    "documents_draft_create": BODY_AFTER_PERMISSION,
+    "documents_draft_submit": _set(OFFICER),
+    "documents_draft_decide": BODY_AFTER_PERMISSION,
+    "documents_draft_number": _set(OFFICER),
+    "documents_archive_list": DOCUMENT_STAFF,
+    "documents_archive_get": MARKET_READERS,
+    "documents_document_archive": BODY_AFTER_PERMISSION,
+    "documents_receipt_archive": BODY_AFTER_PERMISSION,
+    "documents_search": DOCUMENT_STAFF,
+    "documents_seal_list": DEPARTMENT_OFFICERS,
+    "documents_verify": EVERYONE,
+    "documents_inbox_list": DEPARTMENT_OFFICERS,
+    "documents_inbox_get": _set(OTHER_OFFICER),
+    "documents_delivery_sign": _set(OTHER_OFFICER),
+    "documents_delivery_return": _set(OTHER_OFFICER),
+    "documents_document_send": _set(OFFICER),
+    "documents_dispatch_get": MARKET_READERS,
+    "documents_dispatch_deliveries": MARKET_READERS,
+    "documents_dispatch_remind": _set(OFFICER),
+    "documents_delivery_recall": _set(OFFICER),
+    "documents_receipt_list": DOCUMENT_STAFF,
+    "documents_receipt_register": _set(OTHER_OFFICER),
+    "documents_receipt_register_paper": BODY_AFTER_PERMISSION,
+    "documents_receipt_get": _set(OTHER_OFFICER),
+    "documents_receipt_propose": BODY_AFTER_PERMISSION,
+    "documents_receipt_instruct": BODY_AFTER_PERMISSION,
+    "documents_receipt_circulate": BODY_AFTER_PERMISSION,
+    "documents_receipt_assign": BODY_AFTER_PERMISSION,
+    "documents_receipt_task_done": _set(OTHER_OFFICER),
+    "documents_receipt_close": BODY_AFTER_PERMISSION,
+    "documents_task_list": _set(OFFICER, OTHER_OFFICER, SUPERVISOR),
+    "documents_task_create": BODY_AFTER_PERMISSION,
+    "documents_task_get": _set(OTHER_OFFICER, SUPERVISOR),
+    "documents_task_report": BODY_AFTER_PERMISSION,
+    "documents_task_remind": _set(SUPERVISOR),
+    "documents_task_close": _set(SUPERVISOR),
+    "documents_task_cancel": BODY_AFTER_PERMISSION,
     "tongban_platform_api_endpoints_me": SIGNED_IN,
     "tongban_platform_api_endpoints_departments": ADMINS,
     "tongban_platform_api_endpoints_audit_entries": _set(AUDITOR),

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from tests import factories
+from tests.security.world_documents import DocumentsWorld, build_documents
 from tests.security.world_sharing import SharingWorld, build_sharing
 from tongban.apps.approvals import permissions as approvals_permissions
 from tongban.apps.approvals import services as approvals_services
@@ -83,6 +84,7 @@ class World:
     alert: Alert  # a manual alert on it, open for the market regulator
     message: Message  # a notification to citizen A
     sharing: SharingWorld  # resources, requests, grants, calls, base data, exchange
+    documents: DocumentsWorld  # drafts, a sealed document sent, a receipt, a supervised task
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -216,6 +218,15 @@ def build_world() -> World:
         auditor=auditor,
         citizen_id_number=str(person.id_number),
     )
+    documents = build_documents(
+        market=city.market,
+        other=other_department,
+        officer=city.officer,
+        other_officer=city.outsider,
+        leader=city.leader,
+        supervisor=city.supervisor,
+        system_admin=system_admin,
+    )
     return World(
         users={
             ANONYMOUS: None,
@@ -245,12 +256,15 @@ def build_world() -> World:
         alert=alert,
         message=message,
         sharing=sharing,
+        documents=documents,
         extra={"city": city, "issuer": issuer, "at": dt.datetime.now(dt.UTC)},
     )
 
 
 @pytest.fixture
-def world(db: Any) -> World:
+def world(db: Any, settings: Any) -> World:
+    # every persona opens the public document verification: above its per-address limit
+    settings.TONGBAN_DOCUMENTS_VERIFY_PER_MINUTE = 1000
     return build_world()
 
 

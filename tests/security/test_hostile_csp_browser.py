@@ -103,6 +103,11 @@ def test_key_pages_raise_no_csp_violation(live_server: Any, world: World) -> Non
         (officer, "/workbench/", None, "tab"),
         (supervisor, "/supervision/", "canvas", ""),
         (supervisor, "/supervision/evaluation/", None, ""),
+        # official documents: the pages with their own scripts (unit picker, drafting form)
+        (officer, f"/documents/drafts/{world.documents.draft.pk}/edit/", None, ""),
+        (officer, f"/documents/send/{world.documents.sent.pk}/", None, ""),
+        (officer, f"/documents/drafts/{world.documents.draft.pk}/diff/?a=1&b=2", None, ""),
+        (None, f"/documents/verify/{world.documents.sent.public_id}/", None, ""),
     ]
     with ThreadPoolExecutor(max_workers=1) as pool:
         violations, console = pool.submit(_browse, live_server.url, steps).result()

@@ -15,7 +15,13 @@ from tongban.demo import data
 from tongban.demo.approvals import load_demo_approvals
 from tongban.demo.basedata import load as load_demo_basedata
 from tongban.demo.catalog import load_demo_catalog
+from tongban.demo.documents import load as load_demo_documents
+from tongban.demo.documents import load_units as load_demo_document_units
 from tongban.demo.exchange import load as load_demo_exchange
+from tongban.demo.orgs import department as _department
+from tongban.demo.orgs import division as _division
+from tongban.demo.orgs import org_code as _org_code
+from tongban.demo.orgs import unit as _unit
 from tongban.demo.roles import (
     ensure_platform_roles,
     grant_catalog_permissions,
@@ -51,7 +57,6 @@ DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - printed for people trying the demo
 # RFC 6238 test key ("12345678901234567890"); demo only, printed as base32 for apps.
 DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 DEMO_TOTP_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 POSITIONS = [
     ("director", "局长", True, 10),
@@ -77,63 +82,6 @@ class Login:
 class Summary:
     counts: dict[str, int] = field(default_factory=dict)
     logins: list[Login] = field(default_factory=list)
-
-
-def _org_code(seed: str) -> str:
-    rng = random.Random(seed)  # noqa: S311 - deterministic demo data
-    return "".join(rng.choice(ORG_ALPHABET) for _ in range(9))
-
-
-def _division(code: str, name: str, level: int, parent: Division | None) -> Division:
-    division, _ = Division.objects.get_or_create(
-        code=code,
-        defaults={
-            "name": name,
-            "level": level,
-            "parent": parent,
-            "path": (parent.path if parent else "/") + code + "/",
-        },
-    )
-    return division
-
-
-def _department(
-    division: Division,
-    code: str,
-    name: str,
-    short: str,
-    body: GovernmentBody | None,
-    parent: Department | None,
-) -> Department:
-    department, _ = Department.objects.get_or_create(
-        code=code,
-        defaults={
-            "division": division,
-            "name": name,
-            "short_name": short,
-            "body": body,
-            "parent": parent,
-            "uscc": make_uscc("1", "1", division.code[:6], _org_code(code)),
-            "path": (parent.path if parent else "/") + code + "/",
-            "division_path": division.path,
-        },
-    )
-    return department
-
-
-def _unit(department: Department, index: int, name: str) -> Unit:
-    code = f"{department.code}-U{index:02d}"
-    unit, _ = Unit.objects.get_or_create(
-        code=code,
-        defaults={
-            "department": department,
-            "name": name,
-            "path": f"/{code}/",
-            "department_path": department.path,
-            "division_path": department.division_path,
-        },
-    )
-    return unit
 
 
 class Loader:
@@ -559,9 +507,19 @@ def _welcome(usernames: list[str]) -> None:
             )
 
 
+#: printed logins of the official-documents part (tongban/demo/documents.py)
+DOCUMENT_LOGINS = (
+    ("szfb_d01", "市政府秘书长 (signs off city documents)", "示范市人民政府办公室"),
+    ("szfb_u01c", "文书 (numbers, seals, sends; groups)", "示范市人民政府办公室秘书科"),
+    ("szfb_u02c", "督查 (supervised tasks)", "示范市人民政府办公室督查科"),
+    ("scj_u01c", "文书 (receives, registers)", "市场监督管理局办公室"),
+)
+
+
 def load_demo_city() -> Summary:
     with transaction.atomic():
         summary = Loader().load()
+        load_demo_document_units()  # the general office and district governments
         grant_catalog_permissions()
         summary.counts.update(load_demo_catalog())
         # base data and sharing before the approvals: the live 新生儿出生 cases fetch their
@@ -571,6 +529,10 @@ def load_demo_city() -> Summary:
         data_administrators = grant_sharing_permissions()
         cases = load_demo_approvals()
         summary.counts.update(load_demo_exchange())
+        summary.counts.update(load_demo_documents())
+        for username, role, where in DOCUMENT_LOGINS:
+            if User.objects.filter(username=username).exists():
+                summary.logins.append(Login(username, role, where))
         summary.counts.update(cases.counts)
         supervised = load_demo_supervision()
         summary.counts.update(supervised.counts)

@@ -14,3 +14,19 @@ class DocumentsConfig(AppConfig):
         )
 
         setup.register_all()
+        _warm_up_fonts()
+
+
+def _warm_up_fonts() -> None:
+    """Load the document fonts in the background when the server starts (about 1 s of
+    font parsing that the first rendered document would otherwise wait for)."""
+    import sys
+    import threading
+
+    from django.conf import settings
+
+    if not getattr(settings, "TONGBAN_DOCUMENTS_WARM_FONTS", False) or "pytest" in sys.modules:
+        return
+    from tongban.apps.documents.rendering import document_fonts
+
+    threading.Thread(target=document_fonts, name="document-fonts", daemon=True).start()

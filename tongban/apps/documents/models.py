@@ -100,7 +100,9 @@ class Document(models.Model):
     drafting_unit = models.ForeignKey(
         "orgs.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    drafter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drafter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("文种格式"), max_length=8, choices=Kind.choices, default=Kind.FILE)
     direction = models.CharField(
         _("行文方向"), max_length=10, choices=Direction.choices, default=Direction.DOWNWARD
@@ -226,6 +228,9 @@ class Revision(models.Model):
             models.UniqueConstraint(fields=["document", "number"], name="documents_revision_unique")
         ]
 
+    def __str__(self) -> str:
+        return str(f"{self.document_id} v{self.number}")
+
 
 class OpinionDecision(models.TextChoices):
     AGREE = "agree", _("同意")
@@ -249,6 +254,9 @@ class Opinion(models.Model):
     class Meta:
         ordering = ["document", "created_at", "id"]
 
+    def __str__(self) -> str:
+        return str(f"{self.document_id} {self.step} {self.decision}")
+
 
 class DocumentAttachment(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="attachments")
@@ -260,6 +268,9 @@ class DocumentAttachment(models.Model):
 
     class Meta:
         ordering = ["document", "position", "id"]
+
+    def __str__(self) -> str:
+        return str(self.title)
 
 
 class NumberSequence(models.Model):
@@ -282,6 +293,9 @@ class NumberSequence(models.Model):
                 fields=["issuer", "issuer_code", "kind", "year"], name="documents_sequence_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return str(f"{self.issuer_code}〔{self.year}〕{self.kind} → {self.last}")
 
 
 class IssuerSeal(models.Model):
@@ -313,6 +327,9 @@ class IssuerSeal(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return str(self.name)
+
 
 # --- exchange ----------------------------------------------------------------------------
 
@@ -340,13 +357,18 @@ class RecipientGroup(models.Model):
             models.UniqueConstraint(fields=["owner", "name"], name="documents_group_unique")
         ]
 
+    def __str__(self) -> str:
+        return str(self.name)
+
 
 class Dispatch(models.Model):
     """One sending of a sealed document to a set of units."""
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="dispatches")
     sender = models.ForeignKey("orgs.Department", on_delete=models.PROTECT, related_name="+")
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     sent_at = models.DateTimeField()
     message = models.CharField(_("附言"), max_length=500, blank=True)
     sign_within_hours = models.PositiveIntegerField(_("签收时限（小时）"))
@@ -354,6 +376,9 @@ class Dispatch(models.Model):
 
     class Meta:
         ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(f"{self.document_id} @ {self.sent_at:%Y-%m-%d %H:%M}")
 
 
 class DeliveryState(models.TextChoices):
@@ -411,6 +436,9 @@ class Delivery(models.Model):
             models.Index(fields=["recipient", "state"]),
             models.Index(fields=["state", "due_at"]),
         ]
+
+    def __str__(self) -> str:
+        return str(f"{self.document_id} → {self.recipient_id} ({self.state})")
 
 
 # --- receiving side ----------------------------------------------------------------------
@@ -484,6 +512,9 @@ class Receipt(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return str(f"收〔{self.year}〕{self.serial}号 {self.title}")
+
 
 class ReceiptTaskKind(models.TextChoices):
     READ = "read", _("传阅")
@@ -513,6 +544,9 @@ class ReceiptTask(models.Model):
                 fields=["receipt", "kind", "assignee"], name="documents_receipt_task_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return str(f"{self.receipt_id} {self.kind} {self.assignee_id}")
 
 
 # --- 督查督办 -------------------------------------------------------------------------------
@@ -555,14 +589,15 @@ class SupervisedTask(models.Model):
     class Meta:
         ordering = ["deadline", "id"]
 
+    def __str__(self) -> str:
+        return str(f"{self.number} {self.title}")
+
 
 class TaskOwner(models.Model):
     """A unit that must carry out a supervised task (牵头 or 配合) and its own completion."""
 
     task = models.ForeignKey(SupervisedTask, on_delete=models.CASCADE, related_name="owners")
-    department = models.ForeignKey(
-        "orgs.Department", on_delete=models.PROTECT, related_name="+"
-    )
+    department = models.ForeignKey("orgs.Department", on_delete=models.PROTECT, related_name="+")
     lead = models.BooleanField(_("牵头单位"), default=False)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
@@ -572,12 +607,13 @@ class TaskOwner(models.Model):
             models.UniqueConstraint(fields=["task", "department"], name="documents_owner_unique")
         ]
 
+    def __str__(self) -> str:
+        return str(f"{self.task_id} {self.department_id}")
+
 
 class ProgressReport(models.Model):
     task = models.ForeignKey(SupervisedTask, on_delete=models.CASCADE, related_name="reports")
-    department = models.ForeignKey(
-        "orgs.Department", on_delete=models.PROTECT, related_name="+"
-    )
+    department = models.ForeignKey("orgs.Department", on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(_("进展情况"))
     percent = models.PositiveSmallIntegerField(_("完成进度（%）"), default=0)
@@ -589,6 +625,9 @@ class ProgressReport(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(percent__lte=100), name="documents_percent_range")
         ]
+
+    def __str__(self) -> str:
+        return str(f"{self.task_id} {self.department_id} {self.percent}%")
 
 
 # --- archive -----------------------------------------------------------------------------
@@ -632,3 +671,6 @@ class ArchiveRecord(models.Model):
                 name="documents_archive_one_source",
             )
         ]
+
+    def __str__(self) -> str:
+        return str(self.archive_number)

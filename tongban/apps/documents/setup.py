@@ -24,5 +24,36 @@ def _navigation() -> None:
     )
 
 
+def _supervised() -> None:
+    from tongban.platform.events.registry import schedule_every
+
+    # supervised tasks: reminders before the deadline, overdue escalation to supervision
+    schedule_every(3600, "tongban.apps.documents.supervised.tasks_sweep_job")
+
+
+def _drafting() -> None:
+    from tongban.apps.documents import drafting
+
+    drafting.register()  # the workbench: pending 核稿, 会签, 签发, 编号, 用印, 分发
+
+
+def _exchange() -> None:
+    from tongban.apps.documents import handlers
+
+    # dispatch.sent → batched notifications; overdue deliveries reminded, reported once
+    handlers.register()
+
+
+def _seals() -> None:
+    from tongban.apps.documents import seals
+
+    # the seals' private keys for key rotation; sealed PDFs served to those who may read them
+    seals.register()
+
+
 def register_all() -> None:
     _navigation()
+    _seals()
+    _drafting()
+    _exchange()
+    _supervised()

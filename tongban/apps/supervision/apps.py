@@ -12,6 +12,7 @@ class SupervisionConfig(AppConfig):
 
         from tongban.apps.supervision import (  # noqa: F401  (registers them)
             handlers,
+            handlers_documents,
             handlers_sharing,
             permissions,
         )

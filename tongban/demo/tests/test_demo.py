@@ -75,3 +75,47 @@ def test_tree_queries_are_one_query(demo, django_assert_num_queries):
     with django_assert_num_queries(1):
         units = list(units_of_department(scj, include_subordinate_departments=True))
     assert {unit.department.division.level for unit in units} == {2, 3}
+
+
+def test_the_demo_city_has_official_documents_in_every_stage(demo):
+    """The general office's notice went through the whole sign-off and out to the districts
+    and the city's departments; the market regulator handles it; printed logins have work."""
+    from tongban.apps.documents.models import (
+        ArchiveRecord,
+        Delivery,
+        DeliveryState,
+        Document,
+        DocumentState,
+        Opinion,
+        Receipt,
+        ReceiptState,
+        SupervisedTask,
+        SupervisedTaskState,
+    )
+    from tongban.apps.supervision.models import Alert
+
+    notice = Document.objects.get(title__contains="一网通办")
+    assert notice.state == DocumentState.DISTRIBUTED
+    assert notice.number.startswith("示范府办〔")
+    assert notice.sealed_pdf_id is not None
+    assert len(notice.content_sm3) == 64
+    assert notice.sm2_signature
+    assert set(Opinion.objects.filter(document=notice).values_list("step", flat=True)) == {
+        "checking",
+        "countersigning",
+        "signing",
+    }
+    deliveries = Delivery.objects.filter(document=notice)
+    assert deliveries.count() >= 35  # 各区人民政府 and 市直各单位
+    states = set(deliveries.values_list("state", flat=True))
+    assert {DeliveryState.PENDING, DeliveryState.SIGNED, DeliveryState.RETURNED} <= states
+    assert DeliveryState.REGISTERED in states
+    receipt = Receipt.objects.get(delivery__document=notice, department__code="SCJ")
+    assert receipt.state == ReceiptState.HANDLING
+    assert Document.objects.filter(issuer__code="SCJ", state=DocumentState.SIGNING).exists()
+    assert Document.objects.filter(issuer__code="SCJ", state=DocumentState.CHECKING).exists()
+    assert SupervisedTask.objects.filter(state=SupervisedTaskState.OVERDUE).count() == 1
+    assert ArchiveRecord.objects.filter(document__issuer__code="SZFB").count() == 1
+    logins = {login.username for login in demo.logins}
+    assert {"szfb_d01", "szfb_u01c", "szfb_u02c", "scj_u01c"} <= logins
+    del Alert  # the overdue task's alert arrives through the event outbox (not run here)

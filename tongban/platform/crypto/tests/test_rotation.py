@@ -79,6 +79,8 @@ def test_every_encrypted_text_field_is_found():
         "basedata.NaturalPerson.name",
         "basedata.NaturalPerson.phone",
         "basedata.QualityIssue.values",
+        "documents.IssuerSeal.pades_key_encrypted",
+        "documents.IssuerSeal.sm2_private_encrypted",
         "exchange.Subscription.webhook_secret_encrypted",
         "licences.IssuerKey.private_key_encrypted",
         "licences.Licence.holder_id_number",
