@@ -169,6 +169,9 @@ class Document(models.Model):
     )
     sm2_signature = models.BinaryField(null=True, blank=True)
     content_sm3 = models.CharField(max_length=64, blank=True)
+    # the canonical content the SM2 signature covers, as signed: verification checks the
+    # signatures against it, so renaming the issuing department later breaks nothing
+    sealed_content = models.BinaryField(null=True, blank=True, editable=False)
     seal = models.ForeignKey(
         "documents.IssuerSeal", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

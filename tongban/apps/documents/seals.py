@@ -313,6 +313,7 @@ def document_seal(*, actor: User, document: Document) -> Document:
             locked.sealed_pdf = stored
             locked.sm2_signature = sealed.sm2_signature
             locked.content_sm3 = sealed.content_sm3
+            locked.sealed_content = layout.canonical_content()
             locked.seal = seal
             locked.sealed_by = actor
             locked.sealed_at = now
@@ -321,6 +322,7 @@ def document_seal(*, actor: User, document: Document) -> Document:
                     "sealed_pdf",
                     "sm2_signature",
                     "content_sm3",
+                    "sealed_content",
                     "seal",
                     "sealed_by",
                     "sealed_at",

@@ -51,9 +51,20 @@ def _seals() -> None:
     seals.register()
 
 
+def _receiving() -> None:
+    from tongban.apps.documents.workbench import receiving_todo
+    from tongban.platform.ui.workbench import WorkbenchProvider, register_provider
+
+    # copies to sign for, and the user's own 传阅/承办 tasks
+    register_provider(
+        WorkbenchProvider(key="documents.receiving", label=_("收文办理"), todo=receiving_todo)
+    )
+
+
 def register_all() -> None:
     _navigation()
     _seals()
     _drafting()
     _exchange()
+    _receiving()
     _supervised()

@@ -153,7 +153,10 @@ def verify_document_pdf(document: Document, pdf: bytes) -> VerifyReport:
         report.reasons.append(_("该公文没有用印记录"))
         return report
     image = None if document.kind == Kind.MINUTES else bytes(seal.image)
-    content = document_to_layout(document, seal_image=image).canonical_content()
+    current = document_to_layout(document, seal_image=image).canonical_content()
+    # the signatures cover the content as sealed (kept since sealing; rebuilt for
+    # documents sealed before it was kept)
+    content = bytes(document.sealed_content) if document.sealed_content else current
     try:
         result = verify(
             pdf,
@@ -174,10 +177,31 @@ def verify_document_pdf(document: Document, pdf: bytes) -> VerifyReport:
     report.reasons = list(result.reasons)
     from tongban.platform.crypto.sm import sm3_hex
 
-    if sm3_hex(content) != document.content_sm3:
+    changed = _changed_elements(content, current)
+    if sm3_hex(content) != document.content_sm3 or changed - ISSUER_ELEMENTS:
         report.intact = False
         report.reasons.append(_("公文登记的要素在用印后发生了变化"))
+    elif changed:
+        # the issuing department was renamed since: the document is as it was sealed
+        report.reasons.append(_("发文机关名称在用印后已变更，公文按用印时的名称核验"))
     return report
+
+
+#: elements that follow the issuing department's name when the document leaves them empty
+ISSUER_ELEMENTS = frozenset({"issuer", "issuer_mark", "signature"})
+
+
+def _changed_elements(sealed: bytes, current: bytes) -> set[str]:
+    """The top-level elements whose values differ between two canonical contents."""
+    import json
+
+    if sealed == current:
+        return set()
+    try:
+        before, after = json.loads(sealed), json.loads(current)
+    except ValueError:
+        return {"*"}
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 
 
 def verify_uploaded(pdf: bytes) -> VerifyReport:

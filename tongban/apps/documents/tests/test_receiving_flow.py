@@ -305,3 +305,22 @@ def test_concurrent_registrations_number_without_gaps(town: Town) -> None:
         Receipt.objects.filter(department=town.market).values_list("serial", flat=True)
     )
     assert serials == list(range(1, 31))
+
+
+def test_the_workbench_lists_copies_to_sign_for_and_my_receipt_tasks(town: Town) -> None:
+    """The receiving side on the staff workbench: the unit's 文书 sees the pending copy,
+    each assignee their own 传阅/承办 (nobody else's), none once done."""
+    from tongban.apps.documents.workbench import receiving_todo
+
+    pending = town.delivery(recipient=town.health, state=DeliveryState.PENDING, signed_at=None)
+    health = receiving_todo(town.health_clerk, 20)
+    assert [item.url for item in health] == [f"/documents/inbox/{pending.pk}/"]
+    assert health[0].title.startswith("待签收")
+    receipt = _instructed(town)
+    assert not any("/inbox/" in item.url for item in receiving_todo(town.clerk, 20))
+    mine = receiving_todo(town.colleague, 20)
+    assert [item.url for item in mine] == [f"/documents/receipts/{receipt.pk}/"]
+    assert mine[0].title.startswith(("待承办", "待阅"))
+    task = ReceiptTask.objects.get(receipt=receipt, assignee=town.colleague)
+    receiving.receipt_task_done(actor=town.colleague, task=task, comment="已按要求办理完毕")
+    assert receiving_todo(town.colleague, 20) == []

@@ -67,7 +67,20 @@ def test_verify_page_by_upload_and_by_public_id(archive_city, client):
     assert body["seal"]
     assert "sealed_by" not in body
 
+    # regression: renaming the issuing department after sealing made every document it had
+    # sealed "not intact" (the content was rebuilt with the new name); the content as
+    # sealed is kept, so the document stays intact and the rename is mentioned
+    assert document.sealed_content
+    office = document.issuer
+    office.name = "示范市人民政府办公厅"
+    office.save(update_fields=["name"])
+    renamed = verification.verify_by_public_id(document.public_id)
+    assert renamed is not None
+    assert renamed.intact, renamed.reasons
+    assert any("名称" in reason for reason in renamed.reasons)
+
     # the document's elements changed after sealing: the content no longer matches
+    document.refresh_from_db()
     document.title = "改过的标题"
     document.save(update_fields=["title"])
     changed = verification.verify_by_public_id(document.public_id)
