@@ -152,6 +152,11 @@ def _doc_action(attribute: str, key: str, action: str) -> Kwargs:
     return lambda w: {key: getattr(w.documents, attribute).pk, "action": action}
 
 
+def _attachment(world: World) -> dict[str, Any]:
+    attachment = world.documents.attachment
+    return {"document_id": attachment.document_id, "attachment_id": attachment.pk}
+
+
 #: route-name prefixes left out of the matrix, with the reason
 EXCLUDED: dict[str, str] = {
     "admin:": (
@@ -346,6 +351,11 @@ _PAGE_SHAPES: dict[str, Expect] = {
         "POST", _doc("draft", "document_id"), data=lambda w: {"reason": "测试"}
     ),
     "documents:document_preview": _page(kwargs=_doc("draft", "document_id")),
+    "documents:attachment_add": _page(
+        "POST", _doc("draft", "document_id"), data=lambda w: {"title": "补充材料"}
+    ),
+    "documents:attachment_download": _page(kwargs=_attachment),
+    "documents:attachment_remove": _page("POST", _attachment),
     "documents:seals": _page(),
     "documents:seal_image": _page(kwargs=lambda w: {"seal_id": _seal_id(w)}),
     "documents:seal_rotate": _page("POST", lambda w: {"seal_id": _seal_id(w)}),
@@ -686,6 +696,9 @@ _PAGE_ALLOWED: dict[str, Any] = {
     "documents:document_seal": NOBODY,
     "documents:document_cancel": _set(OFFICER),
     "documents:document_preview": MARKET_READERS,
+    "documents:attachment_add": _set(OFFICER),
+    "documents:attachment_remove": _set(OFFICER),
+    "documents:attachment_download": MARKET_READERS,
     "documents:seals": DEPARTMENT_OFFICERS,
     "documents:seal_image": _set(OFFICER),
     "documents:seal_rotate": _set(OFFICER),

@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from tests import factories
@@ -31,6 +32,7 @@ from tongban.apps.documents.models import (
     DeliveryState,
     Dispatch,
     Document,
+    DocumentAttachment,
     DocumentState,
     Kind,
     Receipt,
@@ -45,6 +47,9 @@ from tongban.apps.documents.models import (
 )
 from tongban.platform.access.models import RoleAssignment, Scope
 from tongban.platform.access.services import forget_grants
+from tongban.platform.files.services import file_store
+
+ATTACHMENT_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 DEPARTMENT_PERMISSIONS = [
     p.DRAFT,
@@ -63,6 +68,7 @@ LEADER_PERMISSIONS = [p.SIGN_OFF, p.COUNTERSIGN, p.INSTRUCT, p.VIEW]
 @dataclass
 class DocumentsWorld:
     draft: Document  # the market regulator's draft, at 拟稿
+    attachment: DocumentAttachment  # the draft's 附件 (a stored PDF)
     checking: Document  # submitted, at 核稿
     numbering: Document  # checked and signed off, at 编号
     returned: Delivery  # an earlier copy the other department returned
@@ -161,6 +167,13 @@ def build_documents(
         body=draft.body + "\n二、工作要求",
         author=officer,
         step="drafting",
+    )
+
+    attachment = DocumentAttachment.objects.create(
+        document=draft,
+        position=1,
+        title="食品安全专项检查方案",
+        file=file_store(actor=officer, upload=ContentFile(ATTACHMENT_PDF, name="方案.pdf")),
     )
 
     # two drafts in the process: one at 核稿 (the officer checks), one at 编号 (signed off)
@@ -274,6 +287,7 @@ def build_documents(
     )
     return DocumentsWorld(
         draft=draft,
+        attachment=attachment,
         checking=checking,
         numbering=numbering,
         returned=returned,

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -27,6 +28,7 @@ from tongban.apps.documents.models import (
     Classification,
     Direction,
     Document,
+    DocumentAttachment,
     DocumentState,
     Kind,
     Opinion,
@@ -38,6 +40,8 @@ from tongban.apps.documents.models import (
 from tongban.platform.access.services import ScopePaths, deny, require, scope_queryset
 from tongban.platform.audit.services import audit_record
 from tongban.platform.events.services import event_publish
+from tongban.platform.files import detection
+from tongban.platform.files.services import FileRejected, file_store
 from tongban.platform.orgs.models import Department, Posting
 from tongban.platform.workflow import services as workflow
 from tongban.platform.workflow.models import ProcessInstance, WorkTask, WorkTaskState
@@ -52,6 +56,11 @@ MAX_BODY = 100_000
 MAX_TEXT = 2000
 MAX_LIST_ITEMS = 50
 MAX_COUNTERSIGNERS = 30
+MAX_ATTACHMENTS = 20
+MAX_ATTACHMENT_TITLE = 200
+#: what may be attached to a document: PDF, OFD and the Office formats the platform's
+#: content detection recognises (Word and Excel; WPS saves in these formats too)
+ATTACHMENT_TYPES = frozenset({detection.PDF, detection.OFD, detection.DOCX, detection.XLSX})
 EDITABLE = {DocumentState.DRAFTING: p.DRAFT, DocumentState.CHECKING: p.CHECK}
 CANCELLABLE = (
     DocumentState.DRAFTING,
@@ -364,6 +373,93 @@ def document_update(
         )
     _refresh(document, locked)
     return document
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+def _attachment_title(title: str) -> str:
+    cleaned = " ".join((title or "").split())
+    if not cleaned:
+        raise ValidationError({"title": [_("请填写附件名称")]})
+    if len(cleaned) > MAX_ATTACHMENT_TITLE:
+        raise ValidationError({"title": [_("附件名称不能超过200个字符")]})
+    return cleaned
+
+
+def _too_many() -> ValidationError:
+    return ValidationError(_("每份公文最多%(count)s个附件") % {"count": MAX_ATTACHMENTS})
+
+
+def attachment_add(
+    *, actor: User, document: Document, title: str, upload: File[Any] | None
+) -> DocumentAttachment:
+    """Attach a file (附件) while the document may be edited (拟稿/核稿, as
+    ``document_update``); it is numbered after the last one. The bytes are checked and kept
+    by the platform's ``file_store`` (a refusal is audited there); no revision is saved."""
+    require_editor(actor, document)
+    cleaned = _attachment_title(title)
+    if upload is None or not getattr(upload, "size", 0):
+        raise ValidationError({"file": [_("请选择要上传的附件文件")]})
+    if document.attachments.count() >= MAX_ATTACHMENTS:
+        raise _too_many()
+    try:
+        # outside the transaction below, so that a refused file's audit entry is kept
+        stored = file_store(actor=actor, upload=upload, allowed_types=ATTACHMENT_TYPES)
+    except FileRejected as rejected:
+        raise ValidationError({"file": [rejected.message]}) from None
+    with transaction.atomic():
+        locked = _lock(document)
+        if locked.state != document.state:
+            raise ValidationError(_("公文状态已变化，请刷新后重试"))
+        positions = list(locked.attachments.values_list("position", flat=True))
+        if len(positions) >= MAX_ATTACHMENTS:
+            raise _too_many()
+        attachment = DocumentAttachment.objects.create(
+            document=locked, position=max(positions, default=0) + 1, title=cleaned, file=stored
+        )
+        audit_record(
+            action="documents.attachment.add",
+            actor=actor,
+            target=locked,
+            detail={
+                "step": locked.state,
+                "attachment": attachment.pk,
+                "position": attachment.position,
+                "title": cleaned,
+                "file": str(stored.pk),
+                "sm3": stored.sm3,
+            },
+        )
+    return attachment
+
+
+def attachment_remove(*, actor: User, document: Document, attachment: DocumentAttachment) -> None:
+    """Take an attachment off the document while it may be edited. The row goes; the stored
+    file stays (the platform keeps every file)."""
+    require_editor(actor, document)
+    if attachment.document_id != document.pk:
+        raise ValidationError(_("该附件不属于这份公文"))
+    with transaction.atomic():
+        locked = _lock(document)
+        if locked.state != document.state:
+            raise ValidationError(_("公文状态已变化，请刷新后重试"))
+        row = locked.attachments.filter(pk=attachment.pk).first()
+        if row is None:
+            raise ValidationError(_("该附件已被删除"))
+        row.delete()
+        audit_record(
+            action="documents.attachment.remove",
+            actor=actor,
+            target=locked,
+            detail={
+                "step": locked.state,
+                "attachment": attachment.pk,
+                "position": row.position,
+                "title": row.title,
+                "file": str(row.file_id) if row.file_id else None,
+            },
+        )
 
 
 def document_submit(*, actor: User, document: Document) -> Document:

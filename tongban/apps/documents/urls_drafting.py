@@ -16,4 +16,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("drafts/<id:document_id>/seal/", views.document_seal, name="document_seal"),
     path("drafts/<id:document_id>/cancel/", views.document_cancel, name="document_cancel"),
     path("drafts/<id:document_id>/preview.pdf", views.document_preview, name="document_preview"),
+    path("drafts/<id:document_id>/attachments/", views.attachment_add, name="attachment_add"),
+    path(
+        "drafts/<id:document_id>/attachments/<id:attachment_id>/",
+        views.attachment_download,
+        name="attachment_download",
+    ),
+    path(
+        "drafts/<id:document_id>/attachments/<id:attachment_id>/delete/",
+        views.attachment_remove,
+        name="attachment_remove",
+    ),
 ]

@@ -11,11 +11,12 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from tongban.apps.documents import drafting, process, selectors_drafting
 from tongban.apps.documents import permissions as p
@@ -24,6 +25,7 @@ from tongban.apps.documents.models import (
     Classification,
     Direction,
     Document,
+    DocumentAttachment,
     DocumentState,
     Kind,
     Retention,
@@ -32,6 +34,7 @@ from tongban.apps.documents.models import (
 from tongban.platform.access.decorators import signed_in
 from tongban.platform.access.services import ScopePaths, has_permission, scope_queryset
 from tongban.platform.accounts.models import User
+from tongban.platform.files.services import file_read_record
 from tongban.platform.orgs.models import Department
 from tongban.platform.ui.forms import error_lines, int_or_none
 
@@ -253,7 +256,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "revisions": revisions,
         "history": selectors_drafting.process_history(document),
         "countersigners": document.countersign_departments.order_by("code"),
-        "attachments": document.attachments.all(),
+        "attachments": document.attachments.select_related("file"),
         "paragraphs": [line for line in document.body.split("\n") if line],
     }
     return render(request, "documents/document_detail.html", context)
@@ -358,4 +361,65 @@ def document_preview(request: HttpRequest, document_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="draft-{document.pk}.pdf"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _attachment_of(document: Document, attachment_id: int) -> DocumentAttachment:
+    attachment = document.attachments.select_related("file").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(_("未找到该附件"))
+    return attachment
+
+
+@signed_in
+@require_POST
+def attachment_add(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Upload a 附件 (multipart: ``title`` and ``file``)."""
+    title = request.POST.get("title", "")
+    return _step(
+        request,
+        document_id,
+        drafting.attachment_add,
+        _("附件已上传"),
+        title=title,
+        upload=request.FILES.get("file"),
+    )
+
+
+@signed_in
+@require_POST
+def attachment_remove(request: HttpRequest, document_id: int, attachment_id: int) -> HttpResponse:
+    actor = _actor(request)
+    document = selectors_drafting.access_document(actor, document_id)
+    attachment = _attachment_of(document, attachment_id)
+    try:
+        drafting.attachment_remove(actor=actor, document=document, attachment=attachment)
+    except ValidationError as error:
+        for line in error_lines(error):
+            messages.error(request, line)
+    else:
+        messages.success(request, _("附件已删除"))
+    return redirect("documents:document_detail", document.pk)
+
+
+@signed_in
+@require_GET
+def attachment_download(request: HttpRequest, document_id: int, attachment_id: int) -> FileResponse:
+    """The attached file, for whoever may read the document (the read is audited)."""
+    actor = _actor(request)
+    document = selectors_drafting.access_document(actor, document_id)
+    stored = _attachment_of(document, attachment_id).file
+    if stored is None:
+        raise Http404(_("该附件没有文件"))
+    file_read_record(actor=actor, stored=stored, allowed=True)
+    response = FileResponse(
+        default_storage.open(stored.storage_name, "rb"),
+        as_attachment=True,
+        filename=stored.original_name,
+        content_type=stored.content_type or "application/octet-stream",
+    )
+    response["Content-Length"] = str(stored.size)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Tongban-SM3"] = stored.sm3
     return response
