@@ -160,6 +160,33 @@ def test_every_body_after_permission_operation_has_a_permission_gate():
         assert codes or public_only, f"{name}: no requires(...) on the operation"
 
 
+def test_every_api_write_has_a_permission_gate():
+    """Every write refuses, before it reads the body or looks up an object, whoever holds
+    none of its permissions (``requires(...)``) or is not a member of the public
+    (``requires_public_user()``). The exceptions are declared with their reason: an
+    operation with its own credentials (the supervision intake's source key) and writes
+    whose actor is known only from the object (``WRITES_CHECKED_ON_THE_OBJECT``)."""
+    ungated = []
+    exempt_seen = set()
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                if not set(operation.methods) & WRITE_METHODS:
+                    continue
+                # no callbacks of its own: the API's default (a token or the session)
+                callbacks = list(operation.auth_callbacks)
+                if callbacks and not any(hasattr(c, "permission_codes") for c in callbacks):
+                    continue  # its own credentials (not a user's session or token)
+                gated = bool(callbacks) and any(gate_of(operation.operation_id))
+                if operation.operation_id in expectations.WRITES_CHECKED_ON_THE_OBJECT:
+                    assert not gated, f"{operation.operation_id} has a gate: take it off the list"
+                    exempt_seen.add(operation.operation_id)
+                elif not gated:
+                    ungated.append(operation.operation_id)
+    assert ungated == []
+    assert exempt_seen == set(expectations.WRITES_CHECKED_ON_THE_OBJECT)
+
+
 def test_the_completeness_check_catches_an_undeclared_route(monkeypatch):
     monkeypatch.delitem(expectations.PAGES, "approvals:case")
     assert not _declared("approvals:case")

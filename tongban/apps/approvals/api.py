@@ -439,7 +439,12 @@ def _ascii(notice: Notice) -> str:
     return "".join(char for char in notice.number if char.isascii() and char not in '"\\')
 
 
-@router.post("/cases/{case_id}/withdraw", response=CaseOut, operation_id="approvals_case_withdraw")
+@router.post(
+    "/cases/{case_id}/withdraw",
+    response=CaseOut,
+    auth=requires_public_user(),
+    operation_id="approvals_case_withdraw",
+)
 def case_withdraw(request: HttpRequest, case_id: int, payload: ReasonIn) -> Any:
     actor = _actor(request)
     case = access_case_by_id(actor, case_id, "applicant")
@@ -449,6 +454,7 @@ def case_withdraw(request: HttpRequest, case_id: int, payload: ReasonIn) -> Any:
 @router.post(
     "/cases/{case_id}/correction-answer",
     response=CaseOut,
+    auth=requires_public_user(),
     operation_id="approvals_case_correction_answer",
 )
 def case_correction_answer(request: HttpRequest, case_id: int, payload: CorrectionAnswerIn) -> Any:
@@ -514,7 +520,12 @@ def case_queue(request: HttpRequest) -> Any:
     return _Shaped(selectors.cases_to_accept(actor=_actor(request)), _case_out)
 
 
-@router.post("/cases/{case_id}/accept", response=CaseOut, operation_id="approvals_case_accept")
+@router.post(
+    "/cases/{case_id}/accept",
+    response=CaseOut,
+    auth=requires(permissions.CASE_ACCEPT),
+    operation_id="approvals_case_accept",
+)
 def case_accept(request: HttpRequest, case_id: int, payload: AcceptIn) -> Any:
     actor = _actor(request)
     case = access_case_by_id(actor, case_id, permissions.CASE_ACCEPT)
@@ -571,6 +582,7 @@ def case_correction_request(
 @router.post(
     "/cases/{case_id}/tasks/{task_id}/claim",
     response=TaskOut,
+    auth=requires(*selectors.TASK_ROLE_PERMISSIONS.values()),
     operation_id="approvals_case_task_claim",
 )
 def case_task_claim(request: HttpRequest, case_id: int, task_id: int) -> Any:

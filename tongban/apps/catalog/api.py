@@ -521,7 +521,10 @@ def item_create(request: HttpRequest, payload: ItemCreateIn) -> Any:
 
 
 @router.post(
-    "/items/{item_id}/drafts", response=VersionStateOut, operation_id="catalog_version_draft_open"
+    "/items/{item_id}/drafts",
+    response=VersionStateOut,
+    auth=requires(permissions.ITEM_EDIT),
+    operation_id="catalog_version_draft_open",
 )
 def version_draft_open(request: HttpRequest, item_id: int) -> Any:
     """The open draft of an item, or a new one copied from its published version."""
@@ -547,6 +550,7 @@ def version_update(request: HttpRequest, version_id: int, payload: ContentIn) ->
 @router.post(
     "/versions/{version_id}/submit",
     response=VersionStateOut,
+    auth=requires(permissions.ITEM_EDIT),
     operation_id="catalog_version_submit",
 )
 def version_submit(request: HttpRequest, version_id: int) -> Any:

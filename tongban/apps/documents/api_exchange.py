@@ -6,59 +6,26 @@ before it reads the request body, so a caller who may not act gets 403/404, neve
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any, TypeVar
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.errors import ValidationError as NinjaValidationError
 from ninja.responses import Status
-from pydantic import ValidationError as PydanticValidationError
 
 from tongban.apps.documents import exchange
 from tongban.apps.documents import permissions as p
 from tongban.apps.documents import selectors_exchange as selectors
 from tongban.apps.documents.models import Delivery, Dispatch
-from tongban.platform.access.services import deny, has_permission
+from tongban.platform.api.auth import requires
+from tongban.platform.api.body import body_schema, read_body
 
 router = Router(tags=["documents"])
 
 MAX_ROWS = 500
-SchemaT = TypeVar("SchemaT", bound=Schema)
 
 
 def _actor(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
-
-
-def _need(request: HttpRequest, code: str) -> Any:
-    actor = _actor(request)
-    if not has_permission(actor, code):
-        deny(actor, code)
-    return actor
-
-
-def _body(request: HttpRequest, schema: type[SchemaT]) -> SchemaT:
-    """The JSON body as ``schema``, read only once the caller may act."""
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise NinjaValidationError([{"loc": ("body",), "msg": "invalid JSON"}]) from None
-    try:
-        return schema.model_validate(data)
-    except PydanticValidationError as error:
-        raise NinjaValidationError(
-            [{"loc": ("body", *item["loc"]), "msg": item["msg"]} for item in error.errors()]
-        ) from None
-
-
-def _request_body(schema: type[Schema]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "content": {"application/json": {"schema": schema.model_json_schema()}},
-            "required": True,
-        }
-    }
 
 
 class DeliveryOut(Schema):
@@ -154,27 +121,40 @@ def _dispatch_out(dispatch: Dispatch) -> dict[str, Any]:
 # --------------------------------------------------------------------------- receiving unit
 
 
-@router.get("/inbox", response=list[DeliveryOut], operation_id="documents_inbox_list")
+@router.get(
+    "/inbox",
+    response=list[DeliveryOut],
+    auth=requires(p.RECEIVE),
+    operation_id="documents_inbox_list",
+)
 def inbox_list(request: HttpRequest, state: str = "") -> Any:
     """The copies sent to the caller's departments, pending first (at most 500)."""
-    actor = _need(request, p.RECEIVE)
+    actor = _actor(request)
     return [_delivery_out(d) for d in selectors.inbox_for(actor=actor, state=state)[:MAX_ROWS]]
 
 
-@router.get("/inbox/{delivery_id}", response=DeliveryOut, operation_id="documents_inbox_get")
+@router.get(
+    "/inbox/{delivery_id}",
+    response=DeliveryOut,
+    auth=requires(p.RECEIVE),
+    operation_id="documents_inbox_get",
+)
 def inbox_get(request: HttpRequest, delivery_id: int) -> Any:
     """One copy; the first reading is recorded (``read_at``)."""
-    actor = _need(request, p.RECEIVE)
+    actor = _actor(request)
     delivery = selectors.access_delivery_for_recipient(actor, delivery_id)
     return _delivery_out(exchange.delivery_open(actor=actor, delivery=delivery))
 
 
 @router.post(
-    "/inbox/{delivery_id}/sign", response=DeliveryOut, operation_id="documents_delivery_sign"
+    "/inbox/{delivery_id}/sign",
+    response=DeliveryOut,
+    operation_id="documents_delivery_sign",
+    auth=requires(p.RECEIVE),
 )
 def delivery_sign(request: HttpRequest, delivery_id: int) -> Any:
     """签收 (only a pending copy)."""
-    actor = _need(request, p.RECEIVE)
+    actor = _actor(request)
     delivery = selectors.access_delivery_for_recipient(actor, delivery_id)
     exchange.delivery_sign(actor=actor, delivery=delivery)
     return _delivery_out(selectors.access_delivery_for_recipient(actor, delivery_id))
@@ -184,13 +164,14 @@ def delivery_sign(request: HttpRequest, delivery_id: int) -> Any:
     "/inbox/{delivery_id}/return",
     response=DeliveryOut,
     operation_id="documents_delivery_return",
-    openapi_extra=_request_body(ReturnIn),
+    openapi_extra=body_schema(ReturnIn),
+    auth=requires(p.RECEIVE),
 )
 def delivery_return(request: HttpRequest, delivery_id: int) -> Any:
     """退回 with a reason (only a pending copy); the sender sees the 退文告知单."""
-    actor = _need(request, p.RECEIVE)
+    actor = _actor(request)
     delivery = selectors.access_delivery_for_recipient(actor, delivery_id)
-    body = _body(request, ReturnIn)
+    body = read_body(request, ReturnIn)
     exchange.delivery_return(actor=actor, delivery=delivery, reason=body.reason)
     return _delivery_out(selectors.access_delivery_for_recipient(actor, delivery_id))
 
@@ -202,13 +183,14 @@ def delivery_return(request: HttpRequest, delivery_id: int) -> Any:
     "/send/{document_id}",
     response={201: DispatchOut},
     operation_id="documents_document_send",
-    openapi_extra=_request_body(SendIn),
+    openapi_extra=body_schema(SendIn),
+    auth=requires(p.NUMBER_SEAL),
 )
 def document_send(request: HttpRequest, document_id: int) -> Any:
     """Send a sealed document to units and saved groups (NUMBER_SEAL of the issuer)."""
-    actor = _need(request, p.NUMBER_SEAL)
+    actor = _actor(request)
     document = selectors.access_document_for_send(actor, document_id)
-    body = _body(request, SendIn)
+    body = read_body(request, SendIn)
     dispatch = exchange.document_send(
         actor=actor,
         document=document,
@@ -221,7 +203,9 @@ def document_send(request: HttpRequest, document_id: int) -> Any:
 
 
 @router.get(
-    "/dispatches/{dispatch_id}", response=DispatchOut, operation_id="documents_dispatch_get"
+    "/dispatches/{dispatch_id}",
+    response=DispatchOut,
+    operation_id="documents_dispatch_get",
 )
 def dispatch_get(request: HttpRequest, dispatch_id: int) -> Any:
     return _dispatch_out(selectors.access_dispatch(_actor(request), dispatch_id))
@@ -245,12 +229,13 @@ def dispatch_deliveries(request: HttpRequest, dispatch_id: int, state: str = "")
     "/dispatches/{dispatch_id}/remind",
     response=dict[str, int],
     operation_id="documents_dispatch_remind",
-    openapi_extra=_request_body(RemindIn),
+    openapi_extra=body_schema(RemindIn),
+    auth=requires(p.NUMBER_SEAL),
 )
 def dispatch_remind(request: HttpRequest, dispatch_id: int) -> Any:
-    actor = _need(request, p.NUMBER_SEAL)
+    actor = _actor(request)
     dispatch = selectors.access_dispatch(actor, dispatch_id)
-    body = _body(request, RemindIn)
+    body = read_body(request, RemindIn)
     delivery = selectors.access_delivery_for_sender(actor, body.delivery) if body.delivery else None
     return {"reminded": exchange.dispatch_remind(actor=actor, dispatch=dispatch, delivery=delivery)}
 
@@ -259,12 +244,13 @@ def dispatch_remind(request: HttpRequest, dispatch_id: int) -> Any:
     "/deliveries/{delivery_id}/recall",
     response=DeliveryOut,
     operation_id="documents_delivery_recall",
-    openapi_extra=_request_body(RecallIn),
+    openapi_extra=body_schema(RecallIn),
+    auth=requires(p.NUMBER_SEAL),
 )
 def delivery_recall(request: HttpRequest, delivery_id: int) -> Any:
-    actor = _need(request, p.NUMBER_SEAL)
+    actor = _actor(request)
     delivery = selectors.access_delivery_for_sender(actor, delivery_id)
-    body = _body(request, RecallIn)
+    body = read_body(request, RecallIn)
     recalled = exchange.delivery_recall(actor=actor, delivery=delivery, reason=body.reason)
     recalled = Delivery.objects.select_related("document", "dispatch__sender", "recipient").get(
         pk=recalled.pk

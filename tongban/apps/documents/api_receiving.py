@@ -19,6 +19,7 @@ from tongban.apps.documents import selectors_receiving as selectors
 from tongban.apps.documents.models import Receipt
 from tongban.platform.access.services import deny
 from tongban.platform.api.auth import requires
+from tongban.platform.api.body import body_schema, read_body
 
 router = Router(tags=["documents"])
 MAX_ROWS = 200
@@ -246,13 +247,16 @@ def receipt_assign(request: HttpRequest, receipt_id: int, payload: PeopleIn) -> 
     "/{receipt_id}/tasks/{task_id}/done",
     response=ReceiptOut,
     operation_id="documents_receipt_task_done",
+    openapi_extra=body_schema(CommentIn),
 )
-def receipt_task_done(
-    request: HttpRequest, receipt_id: int, task_id: int, payload: CommentIn
-) -> Any:
+def receipt_task_done(request: HttpRequest, receipt_id: int, task_id: int) -> Any:
+    """The assignee completes a 传阅/承办 task. Whoever is assigned may do it, whatever
+    their role: no permission gate, the task is loaded (404 for anyone else) before the
+    body is read."""
     actor = _actor(request)
     receipt = selectors.access_receipt_by_id(actor, receipt_id)
     task = selectors.access_task_by_id(actor, receipt, task_id)
+    payload = read_body(request, CommentIn)
     receiving.receipt_task_done(actor=actor, task=task, comment=payload.comment)
     return _get(actor, receipt_id)
 

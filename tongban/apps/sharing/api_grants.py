@@ -179,7 +179,10 @@ def request_get(request: HttpRequest, request_id: int) -> Any:
 
 
 @router.post(
-    "/requests/{request_id}/approve", response=GrantOut, operation_id="sharing_request_approve"
+    "/requests/{request_id}/approve",
+    response=GrantOut,
+    auth=requires(permissions.REQUEST_REVIEW),
+    operation_id="sharing_request_approve",
 )
 def request_approve(request: HttpRequest, request_id: int, payload: ApproveIn) -> Any:
     actor = _actor(request)
@@ -212,6 +215,7 @@ def request_refuse(request: HttpRequest, request_id: int, payload: ReasonsIn) ->
 @router.post(
     "/requests/{request_id}/withdraw",
     response=RequestOut,
+    auth=requires(permissions.REQUEST_CREATE),
     operation_id="sharing_request_withdraw",
 )
 def request_withdraw(request: HttpRequest, request_id: int) -> Any:
