@@ -1,12 +1,18 @@
 """Faults under load against the production app server (gunicorn) on PostgreSQL.
 
-Citizens submit applications over the API while a gunicorn worker is SIGKILLed mid-request
-and every PostgreSQL connection of the database is terminated (what a PostgreSQL restart
-does to the app servers). Clients behave like real ones: a request that fails (connection
-reset, 5xx) is retried with the same ``Idempotency-Key``. Afterwards every application is
-there exactly once and whole (timeline, audit entry, outbox event), nothing is half
-written, the audit chain verifies, and delivering the outbox notifies the citizen once per
-application.
+Citizens submit applications over the API while a gunicorn worker is SIGKILLed
+mid-request and then the database goes away under them, in two ways: every PostgreSQL
+connection of the database is terminated (the shared server), or PostgreSQL itself is
+restarted, killed without a checkpoint and recovering from its WAL (a private server made
+for the test, ``private_postgres.py``: the shared one may not be restarted). Clients
+behave like real ones: a request that fails (connection reset, 5xx) is retried with the
+same ``Idempotency-Key``. Afterwards every application is there exactly once and whole
+(timeline, audit entry, outbox event), nothing is half written, the audit chain verifies,
+and delivering the outbox notifies the citizen once per application.
+
+The restart runs this module's ``test_..._postgresql_restart`` in a child pytest against
+the private server (``TONGBAN_FAULTS_PRIVATE_PG`` names its data directory): the child's
+test database lives there, so the restart takes the child's own connection down too.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +34,7 @@ import pytest
 from django.db import connection
 
 from bench.loadclient import HOST, Server, ServerConfig
+from tests.faults.private_postgres import PrivatePostgres, unavailable_reason
 from tests.subprocesses import database_url
 from tongban.apps.approvals.models import Case, CaseEvent
 from tongban.apps.approvals.tests.conftest import make_city
@@ -47,6 +55,8 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the data directory of the private server the restart test may restart
+PRIVATE_PG = "TONGBAN_FAULTS_PRIVATE_PG"
 APPLICATIONS = 48
 CLIENTS = 4
 
@@ -99,7 +109,9 @@ class Citizen:
                 "materials": [{"name": "食品经营许可申请书", "file_id": file_id}],
             }
         ).encode()
-        for _attempt in range(30):
+        deadline = time.monotonic() + 180  # a restarting database is back within seconds
+        pause = 0.1
+        while time.monotonic() < deadline:
             conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
             try:
                 conn.request(
@@ -112,20 +124,25 @@ class Citizen:
                 data = response.read()
             except (OSError, http.client.HTTPException) as error:
                 self.failures[type(error).__name__] += 1
-                time.sleep(0.2)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
                 continue
             finally:
                 conn.close()
             if response.status >= 500:
                 self.failures[f"http {response.status}"] += 1
-                time.sleep(0.2)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
                 continue
             assert response.status in (200, 201), data[:500]
             return dict(json.loads(data))
         raise AssertionError(f"{key} never went through: {self.failures}")
 
 
-def test_a_killed_worker_and_a_database_restart_lose_and_duplicate_nothing(tmp_path):
+def _apply_through_faults(tmp_path: Path, database_fault: Callable[[], str]) -> None:
+    """48 applications from 4 clients: after a quarter a gunicorn worker is SIGKILLed,
+    after half ``database_fault`` takes the database away (it returns what it did, for the
+    log); then everything is checked."""
     city = make_city(for_legal_persons=True)
     _token, secret = token_create(actor=city.citizen, user=city.citizen, name="faults")
     uploads = [city.materials()[0].file_id for _ in range(APPLICATIONS)]
@@ -163,7 +180,7 @@ def test_a_killed_worker_and_a_database_restart_lose_and_duplicate_nothing(tmp_p
         os.kill(killed, 9)  # a worker dies mid-request; the arbiter starts another
         for _ in range(APPLICATIONS // 4):
             assert done.acquire(timeout=120)
-        terminated = _terminate_database_connections()
+        fault = database_fault()
         for thread in threads:
             thread.join(timeout=300)
         assert not any(thread.is_alive() for thread in threads)
@@ -173,8 +190,7 @@ def test_a_killed_worker_and_a_database_restart_lose_and_duplicate_nothing(tmp_p
     finally:
         server.stop()
 
-    print(f"retried after faults: {dict(citizen.failures)}; connections cut: {terminated}")
-    assert terminated >= 1
+    print(f"retried after faults: {dict(citizen.failures)}; database: {fault}")
     assert len(answers) == APPLICATIONS
     numbers = [answer["number"] for answer in answers.values()]
     assert len(set(numbers)) == APPLICATIONS  # one case per key, never two
@@ -212,3 +228,57 @@ def test_a_killed_worker_and_a_database_restart_lose_and_duplicate_nothing(tmp_p
     assert not Delivery.objects.exclude(status=DeliveryStatus.DONE).exists()
     pairs = list(Delivery.objects.values_list("event_id", "subscriber"))
     assert len(pairs) == len(set(pairs))
+
+
+def test_a_killed_worker_and_cut_database_connections_lose_and_duplicate_nothing(tmp_path):
+    def cut() -> str:
+        terminated = _terminate_database_connections()
+        assert terminated >= 1
+        return f"{terminated} connections terminated"
+
+    _apply_through_faults(tmp_path, cut)
+
+
+@pytest.mark.skipif(
+    not os.environ.get(PRIVATE_PG), reason=f"runs in a child pytest with {PRIVATE_PG} set"
+)
+def test_a_killed_worker_and_a_postgresql_restart_lose_and_duplicate_nothing(tmp_path):
+    server = PrivatePostgres.attach(Path(os.environ[PRIVATE_PG]))
+
+    def restart() -> str:
+        started = time.monotonic()
+        server.restart()
+        # this process's own connection died with the server: Django opens a new one
+        connection.close()
+        return f"PostgreSQL restarted (immediate) in {time.monotonic() - started:.1f} s"
+
+    _apply_through_faults(tmp_path, restart)
+
+
+def test_postgresql_restarted_under_load_in_a_private_server(tmp_path):
+    """The restart test above, in a child pytest whose database is a private PostgreSQL
+    server made for it (the suite's server is shared and stays up)."""
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("TONGBAN_REQUIRE_POSTGRES"):
+            pytest.fail(f"cannot make a private PostgreSQL server: {reason}")
+        pytest.skip(reason)
+    with PrivatePostgres() as server:
+        child = subprocess.run(  # noqa: S603
+            [
+                sys.executable, "-m", "pytest", "-q", "-s",
+                f"{Path(__file__).relative_to(ROOT)}::"
+                "test_a_killed_worker_and_a_postgresql_restart_lose_and_duplicate_nothing",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": server.url("tongban"), PRIVATE_PG: str(server.data)},
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )  # fmt: skip
+    output = child.stdout[-6000:] + child.stderr[-3000:]
+    print(output)
+    assert child.returncode == 0, output
+    assert "1 passed" in child.stdout, output
+    assert "PostgreSQL restarted (immediate)" in child.stdout, output
