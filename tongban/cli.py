@@ -15,7 +15,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("worker", "run the background worker (events, notifications, scheduled jobs)"),
     "migrate": ("migrate", "create or update the database tables"),
     "createadmin": ("createadmin", "create a system, security or audit administrator"),
-    "audit verify": ("audit_verify", "walk the audit hash chain and name the first broken entry"),
+    "audit verify": (
+        "audit_verify",
+        "walk the audit hash chain and name the first broken entry (--anchors FILE: and "
+        "check it against anchors taken earlier)",
+    ),
+    "audit anchor": ("audit_anchor", "write the audit chain head outside the database"),
     "calendar import": ("calendar_import", "load a year of working days from a CSV file"),
     "calendar seed": ("calendar_seed", "load 2004–2026 from the chinese-calendar package"),
     "calendar status": ("calendar_status", "show which years the working-day calendar covers"),

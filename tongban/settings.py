@@ -156,6 +156,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tongban.platform.accounts.middleware.IdleTimeoutMiddleware",
     "tongban.platform.accounts.middleware.MfaEnforcementMiddleware",
+    "tongban.platform.accounts.middleware.PasswordChangeRequiredMiddleware",
     "tongban.platform.accounts.middleware.ActingForMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -256,6 +257,18 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Sessions: staff sessions end after 30 idle minutes (IdleTimeoutMiddleware).
 TONGBAN_STAFF_IDLE_SECONDS = env_int("TONGBAN_STAFF_IDLE_SECONDS", 30 * 60)
 TONGBAN_PUBLIC_IDLE_SECONDS = env_int("TONGBAN_PUBLIC_IDLE_SECONDS", 2 * 60 * 60)
+# Staff passwords older than this many days must be changed before anything else (0: never);
+# a login an administrator created must change its initial password first
+# (PasswordChangeRequiredMiddleware)
+TONGBAN_PASSWORD_MAX_AGE_DAYS = env_int("TONGBAN_PASSWORD_MAX_AGE_DAYS", 90)
+# The roles that need a second factor must use an SM2 UKey, not a TOTP authenticator
+# (GB/T 39786 level 3 asks for cryptographic identity checks)
+TONGBAN_MFA_SM2_ONLY = env_bool("TONGBAN_MFA_SM2_ONLY", False)
+# The audit chain head is appended here every hour (and logged to tongban.audit.anchor):
+# point it at append-only or remote storage; "" logs only (tongban/platform/audit/anchor.py)
+TONGBAN_AUDIT_ANCHOR_FILE = env_str(
+    "TONGBAN_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.jsonl")
+)
 SESSION_COOKIE_AGE = env_int("TONGBAN_SESSION_MAX_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION

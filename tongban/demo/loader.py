@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -516,7 +517,22 @@ DOCUMENT_LOGINS = (
 )
 
 
+class DemoRefused(Exception):
+    """The demo city may not be loaded here."""
+
+    @classmethod
+    def production(cls) -> DemoRefused:
+        return cls(
+            "示范数据不能载入生产环境 (TONGBAN_ENV=production): the demo city's logins and "
+            "password are public. Load it into a development or test database."
+        )
+
+
 def load_demo_city() -> Summary:
+    """Load 示范市 (safe to repeat). Refused in production (``TONGBAN_ENV=production``):
+    its logins and password are printed in the README, anyone could sign in with them."""
+    if settings.PRODUCTION:
+        raise DemoRefused.production()
     with transaction.atomic():
         summary = Loader().load()
         load_demo_document_units()  # the general office and district governments

@@ -56,6 +56,7 @@ from tongban.platform.access.models import RoleAssignment, Scope
 from tongban.platform.access.services import can_access, deny
 from tongban.platform.audit.services import audit_record
 from tongban.platform.calendar.services import get_calendar
+from tongban.platform.crypto.sm2 import PublicKeyInvalid, normalise_public_key_pem
 from tongban.platform.events.services import event_publish
 from tongban.platform.notify.services import notify_send
 from tongban.platform.orgs.models import Department
@@ -137,27 +138,12 @@ def system_authenticate(*, client_id: str, secret: str) -> ConsumerSystem | None
     return system
 
 
-def validate_sm2_public_key(pem: str) -> str:
+def validate_sm2_public_key(pem: str, field: str = "public_key_pem") -> str:
     """The PEM of an SM2 public key (SubjectPublicKeyInfo), normalised; else ValidationError."""
-    from tongsuopy.crypto import serialization
-    from tongsuopy.crypto.exceptions import UnsupportedAlgorithm
-
-    text = (pem or "").strip()
-    if not text:
-        raise ValidationError({"public_key_pem": _("请填写SM2公钥")})
     try:
-        key: Any = serialization.load_pem_public_key(text.encode("ascii"))
-    except UnsupportedAlgorithm as error:
-        raise ValidationError({"public_key_pem": _("公钥不是SM2算法的公钥")}) from error
-    except (ValueError, TypeError, UnicodeEncodeError) as error:
-        raise ValidationError({"public_key_pem": _("不是有效的PEM格式公钥")}) from error
-    curve = getattr(getattr(key, "curve", None), "name", "")
-    if str(curve).upper() != "SM2":
-        raise ValidationError({"public_key_pem": _("公钥不是SM2算法的公钥")})
-    normalised: bytes = key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return normalised.decode("ascii")
+        return normalise_public_key_pem(pem)
+    except PublicKeyInvalid as error:
+        raise ValidationError({field: error.message}) from error
 
 
 def _require_system_department(actor: Any, department: Department) -> None:

@@ -119,3 +119,18 @@ def test_the_demo_city_has_official_documents_in_every_stage(demo):
     logins = {login.username for login in demo.logins}
     assert {"szfb_d01", "szfb_u01c", "szfb_u02c", "scj_u01c"} <= logins
     del Alert  # the overdue task's alert arrives through the event outbox (not run here)
+
+
+def test_the_demo_city_is_refused_in_production(settings):
+    """Its logins and password are public: a production database must never get them."""
+    from django.core.management import CommandError, call_command
+
+    from tongban.demo.loader import DemoRefused
+
+    settings.PRODUCTION = True
+    before = User.objects.count()
+    with pytest.raises(DemoRefused, match="生产环境"):
+        load_demo_city()
+    with pytest.raises(CommandError, match="TONGBAN_ENV=production"):
+        call_command("demo", "--no-migrate")
+    assert User.objects.count() == before

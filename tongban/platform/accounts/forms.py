@@ -20,6 +20,27 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
 
 
+class SignatureForm(forms.Form):
+    signature = forms.CharField(
+        label=_("证书签名"),
+        max_length=400,
+        help_text=_(
+            "用智能密码钥匙（UKey）对上面的挑战文本做SM2签名，粘贴签名（十六进制或Base64）"
+        ),
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+    )
+
+
+class SM2KeyForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=64, required=False)
+    public_key_pem = forms.CharField(
+        label=_("SM2公钥（PEM）"),
+        max_length=2000,
+        help_text=_("从智能密码钥匙（UKey）管理工具导出的公钥，以 -----BEGIN PUBLIC KEY----- 开头"),
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+    )
+
+
 class TokenForm(forms.Form):
     otp_token = forms.CharField(
         label=_("动态验证码"),

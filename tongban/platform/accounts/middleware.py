@@ -1,13 +1,15 @@
-"""Idle timeout for sessions and mandatory second factor for privileged roles."""
+"""Idle timeout for sessions, mandatory second factor for privileged roles, password
+changes that cannot wait, and the legal person an agent acts for."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
 LAST_SEEN_KEY = "tongban_last_seen"
@@ -48,31 +50,65 @@ MFA_EXEMPT_PREFIXES = (
     "/healthz",
     "/metrics",
 )
+PASSWORD_EXEMPT_PREFIXES = ("/accounts/password/", *MFA_EXEMPT_PREFIXES)
 
 
-class MfaEnforcementMiddleware:
-    """Administrators and supervisors must pass TOTP before using anything else."""
+class _SignedInGate:
+    """Sends a signed-in user who must do something first to the page where it is done
+    (``target``); the session's API calls get 403 with ``code``. Paths under ``exempt``
+    stay open (signing in and out, the second factor, static files, health)."""
+
+    exempt: tuple[str, ...] = MFA_EXEMPT_PREFIXES
+    target = ""
+    code = ""
+    message = ""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+
+    def must_stop(self, user: Any) -> bool:
+        raise NotImplementedError
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if (
             user is not None
             and user.is_authenticated
-            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
-            and not user.is_verified()  # type: ignore[attr-defined]
-            and user.mfa_required
+            and not request.path.startswith(self.exempt)
+            and self.must_stop(user)
         ):
             if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-
-                return JsonResponse(
-                    {"code": "mfa_required", "message": "需要完成双因素认证"}, status=403
-                )
-            return redirect("accounts:mfa")
+                return JsonResponse({"code": self.code, "message": self.message}, status=403)
+            return redirect(self.target)
         return self.get_response(request)
+
+
+class MfaEnforcementMiddleware(_SignedInGate):
+    """Administrators and supervisors must pass their second factor before anything else."""
+
+    target = "accounts:mfa"
+    code = "mfa_required"
+    message = "需要完成双因素认证"
+
+    def must_stop(self, user: Any) -> bool:
+        return not user.is_verified() and bool(user.mfa_required)
+
+
+class PasswordChangeRequiredMiddleware(_SignedInGate):
+    """A signed-in user whose password must be changed (an initial password set by an
+    administrator, or a staff password older than ``TONGBAN_PASSWORD_MAX_AGE_DAYS``) is
+    sent to the password page, and the session's API calls are refused (403), until it is
+    changed. Personal access tokens are not sessions: they have their own expiry."""
+
+    exempt = PASSWORD_EXEMPT_PREFIXES
+    target = "accounts:password_change"
+    code = "password_change_required"
+    message = "请先修改密码"
+
+    def must_stop(self, user: Any) -> bool:
+        from tongban.platform.accounts.services import password_change_reason
+
+        return bool(password_change_reason(user))
 
 
 ACTING_FOR_SESSION_KEY = "tongban_acting_for"

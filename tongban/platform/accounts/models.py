@@ -7,6 +7,10 @@ An enterprise agent is a natural person's login acting for a ``LegalPerson`` und
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import secrets
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -15,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
 
 from tongban.platform.crypto.fields import EncryptedTextField
 from tongban.platform.crypto.masking import mask_phone
@@ -59,7 +64,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(username, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]  # django-otp devices
     username = models.CharField(_("用户名"), max_length=150, unique=True)
     display_name = models.CharField(_("姓名"), max_length=100)
     kind = models.CharField(_("用户类型"), max_length=10, choices=UserKind.choices)
@@ -86,6 +91,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("可进入管理后台"), default=False)
     mfa_enabled = models.BooleanField(_("已启用双因素认证"), default=False)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    #: the password was set by someone else (an administrator creating the login): the
+    #: owner must change it before doing anything else
+    password_change_required = models.BooleanField(_("须修改初始密码"), default=False)
     date_joined = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     objects = UserManager()
@@ -270,3 +278,84 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SM2Device(ThrottlingMixin, Device):
+    """A second factor held in a cryptographic device (智能密码钥匙, UKey): the user's SM2
+    key pair is made and kept in the key; the platform stores the public key and checks an
+    SM2 signature (SM3 digest) of a one-time challenge (GB/T 39786 level 3: identity
+    checked with cryptography). A django-otp device, so ``otp_login`` and
+    ``is_verified()`` treat it like the TOTP authenticator.
+
+    The text signed names the platform, the username and a random challenge valid for
+    ``CHALLENGE_SECONDS``; it is used once, whether the signature fits or not."""
+
+    CHALLENGE_SECONDS = 300
+
+    public_key_pem = models.TextField(_("SM2公钥"))
+    fingerprint = models.CharField(_("公钥指纹（SM3）"), max_length=64)
+    challenge = models.CharField(max_length=64, blank=True)
+    challenge_valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SM2证书设备")
+        verbose_name_plural = _("SM2证书设备")
+
+    def get_throttle_factor(self) -> int:
+        from django.conf import settings
+
+        return int(getattr(settings, "OTP_SM2_THROTTLE_FACTOR", 1))
+
+    def generate_challenge(self) -> str:
+        """A fresh challenge; returns the text to sign."""
+        self.challenge = secrets.token_hex(16)
+        self.challenge_valid_until = timezone.now() + dt.timedelta(seconds=self.CHALLENGE_SECONDS)
+        self.save(update_fields=["challenge", "challenge_valid_until"])
+        return self.challenge_text()
+
+    def challenge_text(self) -> str:
+        if not self.challenge:
+            return ""
+        return f"tongban-login:{self.user.username}:{self.challenge}"
+
+    def verify_token(self, token: Any) -> bool:
+        """``token``: the SM2 signature (DER) of ``challenge_text()``, base64 or hex."""
+        from tongban.platform.crypto import sm2
+
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        text = self.challenge_text()
+        fresh = bool(text) and self.challenge_valid_until is not None
+        fresh = fresh and timezone.now() <= self.challenge_valid_until  # type: ignore[operator]
+        signature = _signature_bytes(str(token or ""))
+        verified = False
+        if fresh and signature:
+            try:
+                sm2.verify(self.public_key_pem.encode("ascii"), text.encode("utf-8"), signature)
+                verified = True
+            except (sm2.SignatureInvalid, ValueError):
+                verified = False
+        self.challenge = ""  # used once, either way
+        self.challenge_valid_until = None
+        if verified:
+            self.throttle_reset(commit=False)
+        else:
+            self.throttle_increment(commit=False)
+        self.save()
+        return verified
+
+
+def _signature_bytes(token: str) -> bytes:
+    """A signature as hex or base64 text (what UKey tools print); b"" when neither."""
+    text = "".join(token.split())
+    if not text:
+        return b""
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        pass
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b""

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -32,6 +33,7 @@ from tongban.platform.accounts.models import (
     LegalPerson,
     LegalPersonKind,
     NaturalPerson,
+    SM2Device,
     User,
     UserKind,
 )
@@ -39,6 +41,7 @@ from tongban.platform.audit.models import Outcome
 from tongban.platform.audit.services import audit_record
 from tongban.platform.crypto.masking import mask_id_number, mask_phone
 from tongban.platform.crypto.sm import lookup_hmac, sm3_hex
+from tongban.platform.crypto.sm2 import PublicKeyInvalid, normalise_public_key_pem
 
 ID_PURPOSE = "person.id_number"
 TOKEN_PREFIX = "tb_"  # noqa: S105 - a public prefix, not a secret
@@ -285,10 +288,28 @@ def password_change(*, actor: User, old_password: str, new_password: str) -> Non
         validate_password(new_password, actor)
     except ValidationError as error:
         raise ValidationError({"new_password": list(error.messages)}) from error
+    if actor.check_password(new_password):
+        raise ValidationError({"new_password": _("新密码不能与原密码相同")})
     actor.set_password(new_password)
     actor.password_changed_at = timezone.now()
-    actor.save(update_fields=["password", "password_changed_at"])
+    actor.password_change_required = False
+    actor.save(update_fields=["password", "password_changed_at", "password_change_required"])
     audit_record(action="accounts.password.change", actor=actor, target=actor)
+
+
+def password_change_reason(user: User, *, now: dt.datetime | None = None) -> str:
+    """Why ``user`` must change their password before anything else: ``"initial"`` (set by
+    an administrator), ``"expired"`` (a staff password older than
+    ``TONGBAN_PASSWORD_MAX_AGE_DAYS``), or ``""``. Citizens' and enterprises' passwords do
+    not expire; a password whose age is unknown (no ``password_changed_at``) neither."""
+    if user.password_change_required:
+        return "initial"
+    days = settings.TONGBAN_PASSWORD_MAX_AGE_DAYS
+    if days <= 0 or user.kind != UserKind.STAFF or user.password_changed_at is None:
+        return ""
+    if (now or timezone.now()) - user.password_changed_at > dt.timedelta(days=days):
+        return "expired"
+    return ""
 
 
 def token_hash(secret: str) -> str:
@@ -514,6 +535,7 @@ def staff_create(
             kind=UserKind.STAFF,
             email=email,
             password_changed_at=timezone.now(),
+            password_change_required=True,  # the administrator knows this password
         )
         if mobile:
             user.set_mobile(mobile)
@@ -551,3 +573,59 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
                 detail={"fields": sorted(set(changed))},
             )
     return locked
+
+
+# ---------------------------------------------------------------- SM2 key (UKey) second factor
+
+
+def sm2_device_enrol(*, actor: User, public_key_pem: str, name: str = "") -> SM2Device:
+    """Start enrolling the SM2 public key of the actor's UKey: an unconfirmed device (any
+    earlier unconfirmed one is replaced) with a challenge to sign. ValidationError for a
+    key that is not an SM2 public key; nothing is saved then."""
+    try:
+        pem = normalise_public_key_pem(public_key_pem)
+    except PublicKeyInvalid as error:
+        raise ValidationError({"public_key_pem": error.message}) from error
+    label = (name or "").strip()[:64] or _("SM2证书")
+    with transaction.atomic():
+        SM2Device.objects.filter(user=actor, confirmed=False).delete()
+        device = SM2Device.objects.create(
+            user=actor,
+            name=label,
+            confirmed=False,
+            public_key_pem=pem,
+            fingerprint=sm3_hex(pem.encode("ascii")),
+        )
+        device.generate_challenge()
+    return device
+
+
+def sm2_device_confirm(*, actor: User, device: SM2Device, signature: str) -> bool:
+    """Finish enrolling: the UKey signed the challenge. On success the device replaces
+    any earlier SM2 device of the actor and their second factor is on; both outcomes are
+    audited. A failed attempt needs a new challenge."""
+    if device.user_id != actor.pk or device.confirmed:
+        raise ValidationError({"signature": _("请重新开始绑定")})
+    with transaction.atomic():
+        if not device.verify_token(signature):
+            audit_record(
+                action="accounts.mfa.sm2.enable",
+                actor=actor,
+                target=actor,
+                outcome=Outcome.FAILURE,
+                detail={"fingerprint": device.fingerprint},
+            )
+            device.generate_challenge()
+            return False
+        SM2Device.objects.filter(user=actor, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        actor.mfa_enabled = True
+        actor.save(update_fields=["mfa_enabled"])
+        audit_record(
+            action="accounts.mfa.sm2.enable",
+            actor=actor,
+            target=actor,
+            detail={"fingerprint": device.fingerprint},
+        )
+    return True

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.forms import AuthenticationForm
@@ -32,10 +33,12 @@ from tongban.platform.accounts.forms import (
     NewTokenForm,
     PasswordChangeForm,
     RegisterForm,
+    SignatureForm,
+    SM2KeyForm,
     TokenForm,
 )
 from tongban.platform.accounts.middleware import ACTING_FOR_SESSION_KEY
-from tongban.platform.accounts.models import AccessToken, AgentAuthorisation
+from tongban.platform.accounts.models import AccessToken, AgentAuthorisation, SM2Device
 from tongban.platform.audit.models import Outcome
 from tongban.platform.audit.services import audit_record
 
@@ -128,22 +131,124 @@ def _confirmed_device(user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
 
 
+def _confirmed_sm2(user: Any) -> SM2Device | None:
+    return SM2Device.objects.devices_for_user(user, confirmed=True).first()
+
+
+def _sm2_only(user: Any) -> bool:
+    """Whether the user's second factor must be the UKey (``TONGBAN_MFA_SM2_ONLY``: the
+    roles that need a second factor may not use a TOTP authenticator)."""
+    if not settings.TONGBAN_MFA_SM2_ONLY:
+        return False
+    from tongban.platform.access.services import user_requires_mfa
+
+    return bool(user.admin_role) or user_requires_mfa(user)
+
+
+def _try_second_factor(request: HttpRequest, device: Any, token: str, method: str) -> bool:
+    """Verify ``token`` on ``device``; on success the session passes its second factor.
+    Both outcomes are audited."""
+    user: Any = request.user
+    if device.verify_token(token):
+        otp_login(request, device)
+        audit_record(
+            action="accounts.mfa.verify", actor=user, target=user, detail={"method": method}
+        )
+        return True
+    audit_record(
+        action="accounts.mfa.verify",
+        actor=user,
+        target=user,
+        outcome=Outcome.FAILURE,
+        detail={"method": method},
+    )
+    return False
+
+
 @signed_in
 def mfa_view(request: HttpRequest) -> HttpResponse:
-    """Second step of login: a TOTP code from the user's confirmed device."""
+    """Second step of login: a TOTP code from the user's authenticator, or the SM2
+    signature of a one-time challenge made by the user's UKey (智能密码钥匙)."""
     user: Any = request.user
-    device = _confirmed_device(user)
-    if device is None:
-        return redirect("accounts:mfa_setup")
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
-            otp_login(request, device)
-            audit_record(action="accounts.mfa.verify", actor=user, target=user)
+    device = None if _sm2_only(user) else _confirmed_device(user)
+    sm2_device = _confirmed_sm2(user)
+    if device is None and sm2_device is None:
+        return redirect("accounts:mfa_sm2" if _sm2_only(user) else "accounts:mfa_setup")
+    posted = request.POST if request.method == "POST" else None
+    by_sm2 = posted is not None and posted.get("method") == "sm2" and sm2_device is not None
+    form = TokenForm(None if by_sm2 else posted) if device is not None else None
+    sm2_form = SignatureForm(posted if by_sm2 else None, prefix="sm2") if sm2_device else None
+    if by_sm2 and sm2_form is not None and sm2_form.is_valid():
+        if _try_second_factor(request, sm2_device, sm2_form.cleaned_data["signature"], "sm2"):
             return HttpResponseRedirect(_safe_next(request, _home_for(user)))
-        audit_record(action="accounts.mfa.verify", actor=user, target=user, outcome=Outcome.FAILURE)
+        sm2_form.add_error("signature", _("签名验证失败或挑战已过期，请对新的挑战重新签名"))
+    elif posted is not None and form is not None and form.is_valid():
+        if _try_second_factor(request, device, form.cleaned_data["otp_token"], "totp"):
+            return HttpResponseRedirect(_safe_next(request, _home_for(user)))
         form.add_error("otp_token", _("验证码不正确或已过期"))
-    return render(request, "accounts/mfa.html", {"form": form, "next": request.GET.get("next")})
+    challenge = sm2_device.generate_challenge() if sm2_device else ""
+    return render(
+        request,
+        "accounts/mfa.html",
+        {
+            "form": form,
+            "sm2_form": sm2_form,
+            "challenge": challenge,
+            "next": request.GET.get("next"),
+        },
+    )
+
+
+@signed_in
+def mfa_sm2_view(request: HttpRequest) -> HttpResponse:
+    """Bind the SM2 public key of a UKey as a second factor: paste the key, then sign the
+    challenge shown with the UKey. A user who already has a second factor must pass it
+    first (a stolen password must not be enough to bind the thief's key)."""
+    user: Any = request.user
+    has_factor = _confirmed_device(user) is not None or _confirmed_sm2(user) is not None
+    if has_factor and not user.is_verified():
+        return redirect("accounts:mfa")
+    pending = SM2Device.objects.filter(user=user, confirmed=False).first()
+    key_form = SM2KeyForm(prefix="key")
+    sm2_form = SignatureForm(prefix="sm2")
+    if request.method == "POST" and request.POST.get("action") == "key":
+        key_form = SM2KeyForm(request.POST, prefix="key")
+        if key_form.is_valid():
+            try:
+                pending = services.sm2_device_enrol(
+                    actor=user,
+                    public_key_pem=key_form.cleaned_data["public_key_pem"],
+                    name=key_form.cleaned_data["name"],
+                )
+            except ValidationError as error:
+                for problem in error.message_dict.get("public_key_pem", []):
+                    key_form.add_error("public_key_pem", problem)
+            else:
+                key_form = SM2KeyForm(prefix="key")
+    elif request.method == "POST" and request.POST.get("action") == "confirm" and pending:
+        sm2_form = SignatureForm(request.POST, prefix="sm2")
+        if sm2_form.is_valid():
+            if services.sm2_device_confirm(
+                actor=user, device=pending, signature=sm2_form.cleaned_data["signature"]
+            ):
+                otp_login(request, pending)
+                messages.success(request, _("SM2证书已绑定，登录时可用证书签名完成双因素认证"))
+                return redirect("accounts:security")
+            pending.refresh_from_db()
+            sm2_form.add_error("signature", _("签名验证失败，请对新的挑战重新签名"))
+    if pending is not None and not pending.challenge:
+        pending.generate_challenge()
+    return render(
+        request,
+        "accounts/mfa_sm2.html",
+        {
+            "key_form": key_form,
+            "sm2_form": sm2_form,
+            "pending": pending,
+            "challenge": pending.challenge_text() if pending else "",
+            "bound": _confirmed_sm2(user),
+        },
+    )
 
 
 def _qr_svg(uri: str) -> str:
@@ -161,6 +266,8 @@ def mfa_setup_view(request: HttpRequest) -> HttpResponse:
     password would be enough to enrol the thief's own authenticator.
     """
     user: Any = request.user
+    if _sm2_only(user):
+        return redirect("accounts:mfa_sm2")
     if _confirmed_device(user) is not None and not user.is_verified():
         return redirect("accounts:mfa")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
@@ -220,7 +327,15 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, user)
             messages.success(request, _("密码已修改"))
             return redirect("accounts:security")
-    return render(request, "accounts/password_change.html", {"form": form})
+    return render(
+        request,
+        "accounts/password_change.html",
+        {
+            "form": form,
+            "reason": services.password_change_reason(user),
+            "max_age_days": settings.TONGBAN_PASSWORD_MAX_AGE_DAYS,
+        },
+    )
 
 
 @signed_in
@@ -261,7 +376,8 @@ def security_view(request: HttpRequest) -> HttpResponse:
         "token_form": token_form,
         "new_secret": new_secret,
         "tokens": AccessToken.objects.filter(user=user, revoked_at__isnull=True),
-        "has_device": _confirmed_device(user) is not None,
+        "has_device": _confirmed_device(user) is not None or _confirmed_sm2(user) is not None,
+        "has_sm2": _confirmed_sm2(user) is not None,
         "may_create_tokens": not user.admin_role,
     }
     return render(request, "accounts/security.html", context)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tongban.demo.loader import DEMO_PASSWORD, DEMO_TOTP_BASE32, load_demo_city
+from tongban.demo.loader import DEMO_PASSWORD, DEMO_TOTP_BASE32, DemoRefused, load_demo_city
 from tongban.platform.calendar.services import calendar_seed
 from tongban.platform.notify.services import notify_seed_templates
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
+        if settings.PRODUCTION:  # before migrating anything
+            raise CommandError(str(DemoRefused.production()))
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
         calendar_seed()
