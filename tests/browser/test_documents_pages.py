@@ -69,6 +69,8 @@ def test_sign_off_on_a_phone_then_number_seal_send_and_sign_for_it(page, city: C
     page.get_by_role("button", name="编号").click()
     page.get_by_role("button", name="用印").click()
     page.get_by_role("link", name="分发").first.click()
+    page.get_by_label("查找单位").fill("民政")  # among thousands: the others are hidden
+    assert page.get_by_label("示范市财政局").is_hidden()
     page.get_by_label("示范市民政局").check()
     page.get_by_role("button", name="确认分发").click()
     document.refresh_from_db()

@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongban.apps.documents import events, numbering, process, seals
+from tongban.apps.documents import events, numbering, process, seals, step_notices
 from tongban.apps.documents import permissions as p
 from tongban.apps.documents.models import (
     Classification,
@@ -507,12 +507,14 @@ def document_submit(*, actor: User, document: Document) -> Document:
             )
             locked.process = instance
             restarted = True
+        before = step_notices.open_task_ids(locked)
         draft = next((t for t in process.open_tasks(locked) if t.spec_id == process.DRAFT), None)
         if draft is None:
             raise ValidationError(_("流程状态已变化，请刷新后重试"))
         workflow.task_complete(actor=actor, task=draft)
         _sync_state(locked)
         locked.save(update_fields=["process", "state", "updated_at"])
+        step_notices.announce_new_tasks(locked, before, actor=actor)
         audit_record(
             action="documents.document.submit",
             actor=actor,
@@ -564,6 +566,7 @@ def document_decide(
         locked = _lock(document)
         if locked.state != step:
             raise ValidationError(_("公文状态已变化，请刷新后重试"))
+        before = step_notices.open_task_ids(locked)
         opinion = Opinion.objects.create(
             document=locked,
             step=step,
@@ -585,6 +588,10 @@ def document_decide(
             workflow.task_return(actor=actor, task=task, to_spec_id=process.DRAFT, reason=text)
         _sync_state(locked)
         locked.save(update_fields=fields)
+        if decision == OpinionDecision.AGREE:
+            step_notices.announce_new_tasks(locked, before, actor=actor)
+        elif decision == OpinionDecision.RETURN:
+            step_notices.announce_return(locked, actor=actor, reason=text)
         audit_record(
             action=f"documents.document.{_action(task.spec_id)}",
             actor=actor,

@@ -26,7 +26,6 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,7 +51,7 @@ from tongban.apps.sharing.models import (
     SharingRequest,
 )
 from tongban.apps.sharing.public import GrantInfo
-from tongban.platform.access.models import RoleAssignment, Scope
+from tongban.platform.access.holders import department_holders
 from tongban.platform.access.services import can_access, deny
 from tongban.platform.audit.services import audit_record
 from tongban.platform.calendar.services import get_calendar
@@ -286,23 +285,7 @@ def system_set_active(*, actor: Any, system: ConsumerSystem, active: bool) -> No
 def _holders(permission: str, department_id: int, *, limit: int = 50) -> list[Any]:
     """Active users holding ``permission`` scoped to the department (department or unit
     grants); city-wide administrators are not bothered with every request."""
-    now = timezone.now()
-    assignments = (
-        RoleAssignment.objects.filter(role__permissions__code=permission, user__is_active=True)
-        .filter(
-            Q(scope__in=(Scope.DEPARTMENT, Scope.DEPARTMENT_TREE), department_id=department_id)
-            | Q(scope__in=(Scope.UNIT, Scope.UNIT_TREE), unit__department_id=department_id)
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-        .select_related("user")
-        .order_by("user_id")
-    )
-    users: dict[int, Any] = {}
-    for assignment in assignments:
-        users.setdefault(assignment.user_id, assignment.user)
-        if len(users) >= limit:
-            break
-    return list(users.values())
+    return department_holders(permission, [department_id], limit=limit).get(department_id, [])
 
 
 def _notify(recipients: Iterable[Any], subject: str, body: str, link: str, actor: Any) -> None:

@@ -60,6 +60,27 @@
         });
       });
     }
+    var filter = picker.querySelector("[data-pick-filter]");
+    if (filter) {
+      // find a unit among thousands: hide the others, open the divisions that match
+      filter.addEventListener("input", function () {
+        var words = filter.value.trim().toLowerCase();
+        picker.querySelectorAll(".doc-division").forEach(function (block) {
+          var shown = 0;
+          block.querySelectorAll("li").forEach(function (item) {
+            var match = !words || item.textContent.toLowerCase().indexOf(words) !== -1;
+            item.hidden = !match;
+            if (match) {
+              shown += 1;
+            }
+          });
+          block.hidden = shown === 0;
+          if (words && shown > 0) {
+            block.open = true;
+          }
+        });
+      });
+    }
     recount();
   }
 
