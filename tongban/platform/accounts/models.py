@@ -326,8 +326,18 @@ class SM2Device(ThrottlingMixin, Device):
         if not allowed:
             return False
         text = self.challenge_text()
-        fresh = bool(text) and self.challenge_valid_until is not None
-        fresh = fresh and timezone.now() <= self.challenge_valid_until  # type: ignore[operator]
+        valid_until = self.challenge_valid_until
+        # used once, either way: only the request that clears it may go on (two requests
+        # racing with the same signature cannot both pass)
+        consumed = bool(text) and (
+            SM2Device.objects.filter(pk=self.pk, challenge=self.challenge).update(
+                challenge="", challenge_valid_until=None
+            )
+            == 1
+        )
+        self.challenge = ""
+        self.challenge_valid_until = None
+        fresh = consumed and valid_until is not None and timezone.now() <= valid_until
         signature = _signature_bytes(str(token or ""))
         verified = False
         if fresh and signature:
@@ -336,8 +346,6 @@ class SM2Device(ThrottlingMixin, Device):
                 verified = True
             except (sm2.SignatureInvalid, ValueError):
                 verified = False
-        self.challenge = ""  # used once, either way
-        self.challenge_valid_until = None
         if verified:
             self.throttle_reset(commit=False)
         else:

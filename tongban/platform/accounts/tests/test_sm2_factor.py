@@ -197,3 +197,17 @@ def test_the_software_stand_in_makes_a_key_and_signs_what_the_platform_accepts(t
     signed = StringIO()
     call_command("sm2_key", "sign", str(tmp_path / "k.pem"), device.challenge_text(), stdout=signed)
     assert device.verify_token(signed.getvalue().strip())
+
+
+def test_two_requests_racing_with_one_signature_pass_once():
+    """Each request loads the device; the first to clear the challenge wins, the other
+    (holding the same challenge in memory) is refused."""
+    from tongban.platform.accounts.services import sm2_device_enrol
+
+    user = factories.staff("sm2_race")
+    device = sm2_device_enrol(actor=user, public_key_pem=sm2.public_key_pem(KEY).decode())
+    first = SM2Device.objects.get(pk=device.pk)
+    second = SM2Device.objects.get(pk=device.pk)
+    signature = _sign(KEY, first.challenge_text())
+    assert first.verify_token(signature)
+    assert not second.verify_token(signature)
