@@ -34,11 +34,12 @@ def department_holders(
     )
     found: dict[int, dict[int, Any]] = {}
     for assignment in assignments:
-        department_id = (
-            assignment.department_id
-            if assignment.scope in (Scope.DEPARTMENT, Scope.DEPARTMENT_TREE)
-            else assignment.unit.department_id
-        )
+        if assignment.scope in (Scope.DEPARTMENT, Scope.DEPARTMENT_TREE):
+            department_id = assignment.department_id
+        else:
+            department_id = assignment.unit.department_id if assignment.unit else None
+        if department_id is None:
+            continue
         people = found.setdefault(department_id, {})
         if len(people) < limit:
             people.setdefault(assignment.user_id, assignment.user)
