@@ -458,6 +458,16 @@ def version_update(
     return version
 
 
+def _unknown_related(codes: Sequence[str]) -> dict[str, list[str]]:
+    """Related resources must be in the catalogue (in any state) when a version goes to
+    review: a typo would otherwise be published as a link to nothing."""
+    known = set(Resource.objects.filter(code__in=list(codes)).values_list("code", flat=True))
+    missing = [code for code in codes if code not in known]
+    if not missing:
+        return {}
+    return {"related_codes": [_("关联资源%(codes)s不在目录中。") % {"codes": "、".join(missing)}]}
+
+
 def version_submit(*, actor: Any, version: ResourceVersion) -> ResourceVersion:
     """Send a draft (or a corrected rejected version) to the catalogue administrators."""
     _require_edit(actor, version.resource)
@@ -468,6 +478,7 @@ def version_submit(*, actor: Any, version: ResourceVersion) -> ResourceVersion:
         if version.resource.is_withdrawn:
             raise ValidationError(_("该资源已撤销。"))
         _raise(version_errors(fields_of(version), items_of(version), code=version.resource.code))
+        _raise(_unknown_related(version.related_codes or ()))
         version.status = VersionStatus.SUBMITTED
         version.submitted_at = timezone.now()
         version.save(update_fields=["status", "submitted_at"])

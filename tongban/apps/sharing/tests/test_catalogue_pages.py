@@ -72,6 +72,7 @@ def test_home_browse_and_search(sharing_org: Any) -> None:
 
 def test_detail_page(sharing_org: Any) -> None:
     org = sharing_org
+    draft(org.police_officer, org.police, code="1010010009")  # the related resource
     published(
         org.police_officer,
         org.reviewer,

@@ -179,6 +179,22 @@ def test_related_codes_are_checked(sharing_org: Any) -> None:
     assert any("自身" in line for line in messages)
 
 
+def test_related_resources_must_be_in_the_catalogue_to_go_to_review(sharing_org: Any) -> None:
+    org = sharing_org
+    resource = draft(org.police_officer, org.police, related_codes=("1010010009", "1010010008"))
+    version = resource.versions.get()
+    draft(org.police_officer, org.police, code="1010010008")  # one of the two exists
+    with pytest.raises(ValidationError) as excinfo:
+        catalogue.version_submit(actor=org.police_officer, version=version)
+    assert _errors(excinfo)["related_codes"] == ["关联资源1010010009不在目录中。"]
+    version.refresh_from_db()
+    assert version.status == VersionStatus.DRAFT
+    draft(org.police_officer, org.police, code="1010010009")
+    catalogue.version_submit(actor=org.police_officer, version=version)
+    version.refresh_from_db()
+    assert version.status == VersionStatus.SUBMITTED
+
+
 def test_other_department_cannot_create_for_a_provider(sharing_org: Any) -> None:
     with pytest.raises(PermissionDenied):
         _create(sharing_org, actor=sharing_org.health_officer)
