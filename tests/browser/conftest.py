@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests import factories
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
@@ -57,3 +59,12 @@ def screenshot(page: Any, name: str) -> Path:
     target = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(target), full_page=True)
     return target
+
+
+def log_in(page: Any, username: str, password: str = factories.PASSWORD) -> None:
+    """Sign in through the login form and wait until the browser has left it."""
+    page.goto("/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

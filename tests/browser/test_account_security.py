@@ -6,18 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tongban.platform.accounts.models import SM2Device
 from tongban.platform.crypto import sm2
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def _sign_shown_challenge(page, key: bytes) -> None:
@@ -30,7 +23,7 @@ def test_an_administrator_binds_a_ukey_and_signs_in_with_it(page):
     factories.staff("ukey_admin", admin_role="security_admin", name="安全管理员")
     key = sm2.generate_private_key_pem()
 
-    _log_in(page, "ukey_admin")
+    log_in(page, "ukey_admin")
     page.wait_for_url("**/accounts/mfa/**")
     page.goto("/accounts/mfa/sm2/")
     page.get_by_label("名称").fill("安全管理员的UKey")
@@ -45,7 +38,7 @@ def test_an_administrator_binds_a_ukey_and_signs_in_with_it(page):
     assert SM2Device.objects.get(user__username="ukey_admin").confirmed
 
     page.get_by_role("button", name="退出").click()
-    _log_in(page, "ukey_admin")
+    log_in(page, "ukey_admin")
     page.wait_for_url("**/accounts/mfa/**")
     screenshot(page, "account-ukey-sign-in")
     _sign_shown_challenge(page, key)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tongban.apps.documents import permissions as p
 from tongban.apps.documents import seals
 from tongban.apps.documents.models import Delivery, DeliveryState, Document, DocumentState
@@ -23,14 +23,6 @@ from tongban.platform.access.models import RoleAssignment, Scope
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
-
-
-def log_in(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def log_out(page: Any) -> None:

@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 from django_otp.oath import totp
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tongban.demo.loader import DEMO_PASSWORD, DEMO_TOTP_KEY, load_demo_city
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def pass_totp(page) -> None:
@@ -31,7 +24,7 @@ def test_staff_log_in_to_their_workbench(page):
         ("officer", "部门经办人"),
         ("leader", "部门领导"),
     ):
-        log_in(page, username)
+        log_in(page, username, DEMO_PASSWORD)
         page.wait_for_url("**/workbench/")
         assert page.get_by_role("heading", name="工作台", exact=True).is_visible()
         assert page.get_by_text(expected).first.is_visible()
@@ -45,14 +38,14 @@ def test_staff_log_in_to_their_workbench(page):
 
 def test_supervisor_and_administrators_need_their_second_factor(page):
     load_demo_city()
-    log_in(page, "supervisor")
+    log_in(page, "supervisor", DEMO_PASSWORD)
     pass_totp(page)
     page.wait_for_url("**/workbench/")
     assert page.get_by_text("电子监察员").first.is_visible()
     screenshot(page, "workbench-supervisor")
     page.get_by_role("button", name="退出").click()
 
-    log_in(page, "auditor")
+    log_in(page, "auditor", DEMO_PASSWORD)
     pass_totp(page)
     page.wait_for_url("**/workbench/")
     page.goto("/admin/audit/auditentry/")
@@ -62,7 +55,7 @@ def test_supervisor_and_administrators_need_their_second_factor(page):
 
 def test_citizen_and_enterprise_agent_personal_space(page):
     load_demo_city()
-    log_in(page, "citizen")
+    log_in(page, "citizen", DEMO_PASSWORD)
     page.wait_for_url("**/me/")
     masked = page.get_by_test_id("masked-id").inner_text()
     assert "**********" in masked
@@ -70,7 +63,7 @@ def test_citizen_and_enterprise_agent_personal_space(page):
     screenshot(page, "personal-citizen")
     page.get_by_role("button", name="退出").click()
 
-    log_in(page, "agent")
+    log_in(page, "agent", DEMO_PASSWORD)
     page.wait_for_url("**/me/")
     page.get_by_role("link", name="切换办事身份").click()
     page.get_by_label("示范市东湖智能科技有限公司", exact=False).check()

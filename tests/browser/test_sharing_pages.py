@@ -6,12 +6,11 @@ page draws its ECharts."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
 from tests import factories
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tongban.apps.sharing import permissions, stats
 from tongban.apps.sharing.models import AccessReport, ReportStatus
 from tongban.apps.sharing.tests.fixtures_calls import (  # noqa: F401  (fixture)
@@ -24,14 +23,6 @@ from tongban.platform.access.models import RoleAssignment, Scope
 from tongban.platform.events.models import Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def _a_month_of_calls(city: SharingCity) -> None:

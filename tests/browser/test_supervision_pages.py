@@ -10,21 +10,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests import factories
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tongban.apps.supervision.models import SupervisedCase
 from tongban.apps.supervision.tests.conftest import City, event
 from tongban.apps.supervision.tests.conftest import city as city  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Any, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def a_month_of_cases(city: City) -> None:
