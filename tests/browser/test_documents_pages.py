@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.conftest import log_in, screenshot
@@ -62,7 +63,8 @@ def test_sign_off_on_a_phone_then_number_seal_send_and_sign_for_it(page, city: C
     page.get_by_role("button", name="用印").click()
     page.get_by_role("link", name="分发").first.click()
     page.get_by_label("查找单位").fill("民政")  # among thousands: the others are hidden
-    assert page.get_by_label("示范市财政局").is_hidden()
+    # the filter script may still be starting: wait for it (Playwright retries the check)
+    expect(page.get_by_label("示范市财政局")).to_be_hidden()
     page.get_by_label("示范市民政局").check()
     page.get_by_role("button", name="确认分发").click()
     document.refresh_from_db()
